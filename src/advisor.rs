@@ -1,0 +1,288 @@
+//! The advisor: `answer(question) -> Reply`, the one engine every front end calls. It owns the loaded
+//! knowledge and its search index, decides between answering and declining, offers related entries
+//! and "did you mean" alternatives, and resolves follow-up questions against the previous answer.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::{AnswerConfig, Config};
+use crate::knowledge::{self, Entry, Knowledge, Problem};
+use crate::search::{Hit, SearchError, SearchIndex, ENGINE_VERSION};
+
+/// What the advisor says when it does not know. No guide figures in it, on purpose.
+pub const DECLINE_TEXT: &str = "Sorry, I don't know that one. I can help with questions about health \
+information technicians: what they do, skills, salary and job outlook, education and the RHIT \
+credential, career paths, and professional organizations.";
+
+/// Hub entries offered as topics (menus, the decline keyboard), in order.
+const TOPIC_IDS: &[&str] = &[
+    "overview",
+    "salary",
+    "skills",
+    "education",
+    "certification",
+    "careers",
+    "organizations",
+    "faq",
+    "about",
+];
+
+/// Words that make a question lean on the previous answer.
+const FOLLOW_UP_CUES: &[&str] = &[
+    "it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these", "there", "he",
+    "she", "his", "her", "one",
+];
+/// Openings that make a short question a follow-up ("and the growth?", "what about pay?").
+const FOLLOW_UP_OPENINGS: &[&str] = &["and", "also", "what about", "how about", "same for", "ok and"];
+
+/// A pointer to an entry, for buttons and lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryRef {
+    pub id: String,
+    pub title: String,
+}
+
+/// The advisor's answer: plain data for any front end to render.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reply {
+    /// The answer, or the decline text when not confident.
+    pub text: String,
+    /// The entry answered from (also set when declining, for diagnostics).
+    pub entry: Option<EntryRef>,
+    /// How much of the question the entry covers, in [0, 1].
+    pub confidence: f32,
+    /// Whether the advisor answers (true) or declines (false).
+    pub confident: bool,
+    /// Follow-up entries (up to 3).
+    pub related: Vec<EntryRef>,
+    /// Close runners-up to offer as "did you mean".
+    pub did_you_mean: Vec<EntryRef>,
+    /// Where the facts come from; `None` when declining.
+    pub source: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdvisorError {
+    #[error("the knowledge in {dir} has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    Knowledge { dir: PathBuf, problems: Vec<Problem> },
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error("{dir}: cannot read the knowledge folder: {source}")]
+    Io { dir: PathBuf, source: std::io::Error },
+}
+
+/// The answering engine over one version of the knowledge.
+pub struct Advisor {
+    knowledge: Knowledge,
+    index: SearchIndex,
+    config: AnswerConfig,
+    by_id: HashMap<String, usize>,
+}
+
+impl Advisor {
+    /// Loads and validates the knowledge, then opens (or builds) its index.
+    pub fn open(config: &Config) -> Result<Advisor, AdvisorError> {
+        let knowledge = load_checked(config)?;
+        let fingerprint = knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION).map_err(|source| {
+            AdvisorError::Io {
+                dir: config.knowledge_dir.clone(),
+                source,
+            }
+        })?;
+        let index = SearchIndex::open(&config.index_dir, &knowledge, &fingerprint)?;
+        let by_id = knowledge
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
+        Ok(Advisor {
+            knowledge,
+            index,
+            config: config.answer.clone(),
+            by_id,
+        })
+    }
+
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
+    }
+
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.by_id.get(id).map(|i| &self.knowledge.entries[*i])
+    }
+
+    /// Answers one question on its own.
+    pub fn answer(&self, question: &str) -> Reply {
+        self.answer_after(question, None)
+    }
+
+    /// Answers a question in a conversation whose last answer came from entry `previous`. A follow-up
+    /// ("what about their salary?") is answered about that entry's subject; a complete new question is
+    /// answered on its own.
+    pub fn answer_after(&self, question: &str, previous: Option<&str>) -> Reply {
+        let alone = self.ranked(question);
+        if let Some(prev) = previous.and_then(|id| self.entry(id)) {
+            let cue = is_follow_up(question);
+            let alone_ok = alone.first().is_some_and(|h| h.coverage >= self.config.min_confidence);
+            if cue || !alone_ok {
+                let joined = format!("{question} {}", subject_of(prev));
+                let with = self.ranked(&joined);
+                if with.first().is_some_and(|h| h.coverage >= self.config.min_confidence) {
+                    return self.reply_from(&with);
+                }
+            }
+        }
+        self.reply_from(&alone)
+    }
+
+    /// The reply for one entry, as a button press or a command shows it.
+    pub fn entry_reply(&self, id: &str) -> Option<Reply> {
+        let i = *self.by_id.get(id)?;
+        Some(self.reply_for(i, 1.0, Vec::new()))
+    }
+
+    /// The best entries for a question with their coverage, best first (for evaluation and tools).
+    pub fn candidates(&self, question: &str, limit: usize) -> Vec<(EntryRef, f32)> {
+        self.ranked(question)
+            .into_iter()
+            .take(limit)
+            .map(|h| (self.entry_ref(h.entry), h.coverage))
+            .collect()
+    }
+
+    /// Hub entries offered as topics, in menu order.
+    pub fn topics(&self) -> Vec<EntryRef> {
+        TOPIC_IDS
+            .iter()
+            .filter_map(|id| self.by_id.get(*id).map(|i| self.entry_ref(*i)))
+            .collect()
+    }
+
+    /// The reply used when declining.
+    pub fn decline(&self, confidence: f32, entry: Option<EntryRef>) -> Reply {
+        Reply {
+            text: DECLINE_TEXT.to_string(),
+            entry,
+            confidence,
+            confident: false,
+            related: Vec::new(),
+            did_you_mean: Vec::new(),
+            source: None,
+        }
+    }
+
+    fn ranked(&self, question: &str) -> Vec<Hit> {
+        let plan = self.index.plan(question);
+        self.index.search(&plan, 5)
+    }
+
+    fn reply_from(&self, hits: &[Hit]) -> Reply {
+        let Some(best) = hits.first() else {
+            return self.decline(0.0, None);
+        };
+        if best.coverage < self.config.min_confidence {
+            return self.decline(best.coverage, Some(self.entry_ref(best.entry)));
+        }
+        let floor = best.rank * self.config.did_you_mean_margin;
+        let did_you_mean = hits[1..]
+            .iter()
+            .filter(|h| h.rank >= floor && h.coverage >= self.config.min_confidence)
+            .take(2)
+            .map(|h| self.entry_ref(h.entry))
+            .collect();
+        self.reply_for(best.entry, best.coverage, did_you_mean)
+    }
+
+    fn reply_for(&self, i: usize, confidence: f32, did_you_mean: Vec<EntryRef>) -> Reply {
+        let e = &self.knowledge.entries[i];
+        let related = e
+            .related
+            .iter()
+            .filter_map(|id| self.by_id.get(id).map(|j| self.entry_ref(*j)))
+            .filter(|r| !did_you_mean.contains(r))
+            .take(self.config.related)
+            .collect();
+        Reply {
+            text: e.answer.clone(),
+            entry: Some(self.entry_ref(i)),
+            confidence,
+            confident: true,
+            related,
+            did_you_mean,
+            source: Some(e.source.clone()),
+        }
+    }
+
+    fn entry_ref(&self, i: usize) -> EntryRef {
+        let e = &self.knowledge.entries[i];
+        EntryRef {
+            id: e.id.clone(),
+            title: e.title.clone(),
+        }
+    }
+}
+
+/// Loads the knowledge and fails with every problem when any is found (structure and synonyms).
+pub fn load_checked(config: &Config) -> Result<Knowledge, AdvisorError> {
+    let (knowledge, mut problems) = Knowledge::load(&config.knowledge_dir, config.answer.max_chars);
+    if problems.is_empty() {
+        problems.extend(SearchIndex::check_synonyms(&knowledge));
+    }
+    if problems.is_empty() {
+        Ok(knowledge)
+    } else {
+        Err(AdvisorError::Knowledge {
+            dir: config.knowledge_dir.clone(),
+            problems,
+        })
+    }
+}
+
+/// The words naming an entry's subject, added to a follow-up question.
+fn subject_of(e: &Entry) -> String {
+    match &e.career {
+        Some(c) => c.name.clone(),
+        None => e.title.clone(),
+    }
+}
+
+/// Whether a question leans on the previous answer: a pronoun, or an opening like "and…"/"what about…".
+pub fn is_follow_up(question: &str) -> bool {
+    let lower = question.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() > 12 {
+        return false;
+    }
+    let joined = words.join(" ");
+    FOLLOW_UP_OPENINGS
+        .iter()
+        .any(|o| joined == *o || joined.starts_with(&format!("{o} ")))
+        || words.iter().any(|w| FOLLOW_UP_CUES.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follow_up_cues() {
+        assert!(is_follow_up("what about their salary?"));
+        assert!(is_follow_up("and the growth?"));
+        assert!(is_follow_up("how do I join it?"));
+        assert!(is_follow_up("what education does that need?"));
+        assert!(!is_follow_up("how much do HITs make?"));
+        assert!(!is_follow_up("android salary"));
+        assert!(!is_follow_up("what does AHIMA do"));
+    }
+
+    #[test]
+    fn decline_text_has_no_figures() {
+        assert!(!DECLINE_TEXT.chars().any(|c| c.is_ascii_digit() || c == '$' || c == '%'));
+    }
+}

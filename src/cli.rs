@@ -1,0 +1,261 @@
+//! The command line: definition and glue. Every command that answers goes through `Advisor`.
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::advisor::{self, Advisor, AdvisorError};
+use crate::config::Config;
+use crate::knowledge::{self, Knowledge};
+use crate::search::{SearchIndex, ENGINE_VERSION};
+use crate::{chat, eval, render};
+
+/// Environment variable holding the Telegram bot token.
+pub const TOKEN_ENV: &str = "TELOXIDE_TOKEN";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hitbot",
+    version,
+    about = "Answers questions about careers as a Health Information Technician (HIT).",
+    long_about = "Answers questions about careers as a Health Information Technician (HIT).\n\n\
+        Without a command: runs the Telegram bot when TELOXIDE_TOKEN is set, else a terminal chat.\n\
+        Config: config.toml in the working folder, or the file named by HITBOT_CONFIG. Logs: RUST_LOG."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Chat in the terminal (reads stdin; works with a pipe too).
+    Chat,
+    /// Answer one question, printed as the chat shows it.
+    Ask {
+        /// The question (several words are joined).
+        #[arg(required = true, num_args = 1..)]
+        question: Vec<String>,
+        /// Print the whole reply as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Answer one question per stdin line, one JSON object per line: q, answer, entry, confidence, confident.
+    Batch,
+    /// Score a question file (JSON lines with expect_any / expect_none) and print accuracy.
+    Eval {
+        /// The question file, e.g. ../shared/eval/dev-questions.jsonl.
+        file: PathBuf,
+    },
+    /// Build the search index from the knowledge files.
+    Index,
+    /// Validate the knowledge files and report every problem as file:line: entry: what is wrong.
+    Check,
+    /// Print every entry as a JSON line: id, topic, title, questions, answer, related, source.
+    Export,
+    /// Run the Telegram bot (needs TELOXIDE_TOKEN).
+    Telegram,
+}
+
+/// Runs the command; the exit code is 0 on success, 2 for problems the user must fix.
+pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
+    let command = match cli.command {
+        Some(c) => c,
+        None if token_is_set() => Command::Telegram,
+        None => {
+            eprintln!(
+                "hitbot: {TOKEN_ENV} is not set, so this is the terminal chat. To run the Telegram bot, \
+                 set it to the token @BotFather gave you (export {TOKEN_ENV}=123456:ABC...) and run again."
+            );
+            Command::Chat
+        }
+    };
+    match command {
+        Command::Check => return Ok(check(&config)),
+        Command::Index => return index(&config),
+        Command::Export => return export(&config),
+        Command::Telegram if !token_is_set() => {
+            eprintln!(
+                "hitbot: {TOKEN_ENV} is not set. Create a bot with @BotFather in Telegram, then run:\n  \
+                 export {TOKEN_ENV}=<the token it gave you>\n  cargo run --release"
+            );
+            return Ok(ExitCode::from(2));
+        }
+        _ => {}
+    }
+    let advisor = match open(&config) {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    match command {
+        Command::Chat => {
+            let stdin = io::stdin();
+            let interactive = stdin.is_terminal();
+            chat::run(
+                &advisor,
+                stdin.lock(),
+                io::stdout().lock(),
+                interactive,
+                Duration::from_secs(config.answer.followup_minutes * 60),
+            )?;
+        }
+        Command::Ask { question, json } => {
+            let reply = advisor.answer(&question.join(" "));
+            let mut out = io::stdout().lock();
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&reply)?)?;
+            } else {
+                writeln!(out, "{}", render::plain(&reply))?;
+            }
+        }
+        Command::Batch => batch(&advisor)?,
+        Command::Eval { file } => {
+            let cases = match eval::load_cases(&file) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("hitbot eval: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            print!("{}", eval::run(&advisor, &cases).render());
+        }
+        Command::Telegram => return crate::telegram::run_blocking(advisor, &config),
+        Command::Check | Command::Index | Command::Export => unreachable!("handled above"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token_is_set() -> bool {
+    std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty())
+}
+
+/// Opens the advisor, printing knowledge problems (exit 2) or other errors (exit 1).
+fn open(config: &Config) -> Result<Advisor, ExitCode> {
+    match Advisor::open(config) {
+        Ok(a) => Ok(a),
+        Err(AdvisorError::Knowledge { problems, .. }) => {
+            print_problems(&problems);
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("hitbot: {e}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+fn print_problems(problems: &[knowledge::Problem]) {
+    for p in problems {
+        eprintln!("{p}");
+    }
+    eprintln!("{} problem(s) in the knowledge files", problems.len());
+}
+
+fn check(config: &Config) -> ExitCode {
+    match advisor::load_checked(config) {
+        Ok(k) => {
+            println!(
+                "knowledge OK: {} entries, {} synonym rules in {}",
+                k.entries.len(),
+                k.synonyms.len(),
+                config.knowledge_dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(AdvisorError::Knowledge { problems, .. }) => {
+            print_problems(&problems);
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("hitbot: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn index(config: &Config) -> anyhow::Result<ExitCode> {
+    let knowledge: Knowledge = match advisor::load_checked(config) {
+        Ok(k) => k,
+        Err(AdvisorError::Knowledge { problems, .. }) => {
+            print_problems(&problems);
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let fingerprint = knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION)
+        .with_context(|| format!("reading {}", config.knowledge_dir.display()))?;
+    let dir = SearchIndex::rebuild(&config.index_dir, &knowledge, &fingerprint)?;
+    println!("indexed {} entries into {}", knowledge.entries.len(), dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct ExportedEntry<'a> {
+    id: &'a str,
+    topic: &'a str,
+    title: &'a str,
+    questions: &'a [String],
+    answer: &'a str,
+    related: &'a [String],
+    source: &'a str,
+}
+
+fn export(config: &Config) -> anyhow::Result<ExitCode> {
+    let knowledge = match advisor::load_checked(config) {
+        Ok(k) => k,
+        Err(AdvisorError::Knowledge { problems, .. }) => {
+            print_problems(&problems);
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = io::stdout().lock();
+    for e in &knowledge.entries {
+        let line = ExportedEntry {
+            id: &e.id,
+            topic: &e.topic,
+            title: &e.title,
+            questions: &e.questions,
+            answer: &e.answer,
+            related: &e.related,
+            source: &e.source,
+        };
+        writeln!(out, "{}", serde_json::to_string(&line)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct BatchLine<'a> {
+    q: &'a str,
+    answer: &'a str,
+    entry: Option<&'a str>,
+    confidence: f32,
+    confident: bool,
+}
+
+fn batch(advisor: &Advisor) -> anyhow::Result<()> {
+    let stdin = io::stdin();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for line in stdin.lock().split(b'\n') {
+        let bytes = line?;
+        let q = String::from_utf8_lossy(&bytes);
+        let q = q.trim_end_matches('\r');
+        let reply = advisor.answer(q);
+        let line = BatchLine {
+            q,
+            answer: &reply.text,
+            entry: reply.entry.as_ref().filter(|_| reply.confident).map(|e| e.id.as_str()),
+            confidence: reply.confidence,
+            confident: reply.confident,
+        };
+        writeln!(out, "{}", serde_json::to_string(&line)?)?;
+    }
+    out.flush()?;
+    Ok(())
+}

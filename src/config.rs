@@ -1,0 +1,291 @@
+//! `config.toml`: where the knowledge and index live, answer limits, the confidence threshold, logging,
+//! and the `[telegram]` table. A missing file means defaults; an unknown key or a wrong type is an error
+//! naming the key and its line. `HITBOT_CONFIG` points at another file. Secrets never live here.
+
+use std::path::{Path, PathBuf};
+
+use toml::de::DeTable;
+
+use crate::knowledge::DEFAULT_MAX_ANSWER_CHARS;
+use crate::toml_read::{self as tr, Lines};
+
+/// Environment variable naming another config file.
+pub const CONFIG_ENV: &str = "HITBOT_CONFIG";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Folder of the human-edited knowledge files.
+    pub knowledge_dir: PathBuf,
+    /// Folder of the built search index (generated).
+    pub index_dir: PathBuf,
+    pub answer: AnswerConfig,
+    /// Default log filter when `RUST_LOG` is unset.
+    pub log_level: String,
+    pub telegram: TelegramConfig,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerConfig {
+    /// Longest answer a knowledge entry may have (checked by `hitbot check`).
+    pub max_chars: usize,
+    /// Below this confidence the advisor declines instead of guessing.
+    pub min_confidence: f32,
+    /// How many related entries to offer under an answer.
+    pub related: usize,
+    /// A runner-up within this share of the best answer's rank is offered as "did you mean".
+    pub did_you_mean_margin: f32,
+    /// How long a chat's last answer is remembered for follow-up questions.
+    pub followup_minutes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TelegramConfig {
+    /// User ids allowed to use admin commands.
+    pub admins: Vec<i64>,
+    /// Respect Telegram's rate limits (off only for benchmarks against a local mock).
+    pub throttle: bool,
+    /// Attempts for a send that fails with a network error or a 5xx.
+    pub send_attempts: u32,
+    /// Webhook mode: public HTTPS URL Telegram posts updates to. Unset = long polling.
+    pub webhook_url: Option<String>,
+    /// Webhook mode: local address the webhook server listens on.
+    pub webhook_listen: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            knowledge_dir: PathBuf::from("knowledge"),
+            index_dir: PathBuf::from("index"),
+            answer: AnswerConfig {
+                max_chars: DEFAULT_MAX_ANSWER_CHARS,
+                min_confidence: 0.5,
+                related: 3,
+                did_you_mean_margin: 0.9,
+                followup_minutes: 30,
+            },
+            log_level: "info".into(),
+            telegram: TelegramConfig {
+                admins: Vec::new(),
+                throttle: true,
+                send_attempts: 4,
+                webhook_url: None,
+                webhook_listen: "127.0.0.1:8443".into(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads the file named by `HITBOT_CONFIG`, else `config.toml` in the working folder; a missing
+    /// default file means defaults. Relative paths in the file are relative to the file's folder.
+    pub fn load() -> Result<Config, ConfigError> {
+        match std::env::var_os(CONFIG_ENV) {
+            Some(p) => Config::from_file(Path::new(&p)),
+            None if Path::new("config.toml").exists() => Config::from_file(Path::new("config.toml")),
+            None => Ok(Config::default()),
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Config::parse(&text).map_err(|(line, message)| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            message,
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        for dir in [&mut config.knowledge_dir, &mut config.index_dir] {
+            if dir.is_relative() && !base.as_os_str().is_empty() {
+                *dir = base.join(&*dir);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses config text; an error is `(line, message)`.
+    pub fn parse(text: &str) -> Result<Config, (usize, String)> {
+        let doc = tr::parse(text).map_err(|(line, m)| (line, format!("not valid TOML: {m}")))?;
+        let lines = Lines::new(text);
+        let mut c = Config::default();
+        let r = Reader { lines: &lines };
+        let root = doc.get_ref();
+        r.known(root, "", &["knowledge_dir", "index_dir", "answer", "log", "telegram"])?;
+        if let Some(s) = r.string(root, "", "knowledge_dir")? {
+            c.knowledge_dir = s.into();
+        }
+        if let Some(s) = r.string(root, "", "index_dir")? {
+            c.index_dir = s.into();
+        }
+        if let Some(t) = r.table(root, "", "answer")? {
+            r.known(t, "answer.", &["max_chars", "min_confidence", "related", "did_you_mean_margin", "followup_minutes"])?;
+            if let Some(v) = r.int(t, "answer.", "max_chars", 1, 4000)? {
+                c.answer.max_chars = v as usize;
+            }
+            if let Some(v) = r.float(t, "answer.", "min_confidence", 0.0, 1.0)? {
+                c.answer.min_confidence = v as f32;
+            }
+            if let Some(v) = r.int(t, "answer.", "related", 0, 3)? {
+                c.answer.related = v as usize;
+            }
+            if let Some(v) = r.float(t, "answer.", "did_you_mean_margin", 0.0, 1.0)? {
+                c.answer.did_you_mean_margin = v as f32;
+            }
+            if let Some(v) = r.int(t, "answer.", "followup_minutes", 0, 24 * 60)? {
+                c.answer.followup_minutes = v as u64;
+            }
+        }
+        if let Some(t) = r.table(root, "", "log")? {
+            r.known(t, "log.", &["level"])?;
+            if let Some(s) = r.string(t, "log.", "level")? {
+                c.log_level = s;
+            }
+        }
+        if let Some(t) = r.table(root, "", "telegram")? {
+            r.known(t, "telegram.", &["admins", "throttle", "send_attempts", "webhook_url", "webhook_listen"])?;
+            if let Some(v) = tr::get(t, "admins") {
+                let line = lines.line_of(&v.span());
+                let tr::DeValueRef::Array(items) = tr::DeValueRef::of(v.get_ref()) else {
+                    return Err((line, "`telegram.admins` must be a list of user ids".into()));
+                };
+                c.telegram.admins = items
+                    .iter()
+                    .map(|i| tr::as_int(i.get_ref()))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| (line, "`telegram.admins` must be a list of user ids".to_string()))?;
+            }
+            if let Some(v) = tr::get(t, "throttle") {
+                c.telegram.throttle = tr::as_bool(v.get_ref())
+                    .map_err(|e| (lines.line_of(&v.span()), format!("`telegram.throttle` must be {e}")))?;
+            }
+            if let Some(v) = r.int(t, "telegram.", "send_attempts", 1, 20)? {
+                c.telegram.send_attempts = v as u32;
+            }
+            if let Some(s) = r.string(t, "telegram.", "webhook_url")? {
+                if !s.starts_with("https://") {
+                    let line = tr::get(t, "webhook_url").map_or(1, |v| lines.line_of(&v.span()));
+                    return Err((line, "`telegram.webhook_url` must start with https://".into()));
+                }
+                c.telegram.webhook_url = Some(s);
+            }
+            if let Some(s) = r.string(t, "telegram.", "webhook_listen")? {
+                if s.parse::<std::net::SocketAddr>().is_err() {
+                    let line = tr::get(t, "webhook_listen").map_or(1, |v| lines.line_of(&v.span()));
+                    return Err((line, "`telegram.webhook_listen` must be an address like 127.0.0.1:8443".into()));
+                }
+                c.telegram.webhook_listen = s;
+            }
+        }
+        Ok(c)
+    }
+}
+
+struct Reader<'a> {
+    lines: &'a Lines,
+}
+
+type Res<T> = Result<T, (usize, String)>;
+
+impl Reader<'_> {
+    fn known(&self, t: &DeTable<'_>, prefix: &str, allowed: &[&str]) -> Res<()> {
+        match tr::unknown_keys(t, allowed).first() {
+            Some((key, span)) => Err((
+                self.lines.line_of(span),
+                format!("unknown key `{prefix}{key}` (known: {})", allowed.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn string(&self, t: &DeTable<'_>, prefix: &str, key: &str) -> Res<Option<String>> {
+        let Some(v) = tr::get(t, key) else { return Ok(None) };
+        tr::as_str(v.get_ref())
+            .map(|s| Some(s.to_string()))
+            .map_err(|e| (self.lines.line_of(&v.span()), format!("`{prefix}{key}` must be {e}")))
+    }
+
+    fn int(&self, t: &DeTable<'_>, prefix: &str, key: &str, lo: i64, hi: i64) -> Res<Option<i64>> {
+        let Some(v) = tr::get(t, key) else { return Ok(None) };
+        match tr::as_int(v.get_ref()) {
+            Ok(i) if (lo..=hi).contains(&i) => Ok(Some(i)),
+            _ => Err((
+                self.lines.line_of(&v.span()),
+                format!("`{prefix}{key}` must be an integer from {lo} to {hi}"),
+            )),
+        }
+    }
+
+    fn float(&self, t: &DeTable<'_>, prefix: &str, key: &str, lo: f64, hi: f64) -> Res<Option<f64>> {
+        let Some(v) = tr::get(t, key) else { return Ok(None) };
+        match tr::as_float(v.get_ref()) {
+            Ok(x) if (lo..=hi).contains(&x) => Ok(Some(x)),
+            _ => Err((
+                self.lines.line_of(&v.span()),
+                format!("`{prefix}{key}` must be a number from {lo} to {hi}"),
+            )),
+        }
+    }
+
+    fn table<'a, 'i>(&self, t: &'a DeTable<'i>, prefix: &str, key: &str) -> Res<Option<&'a DeTable<'i>>> {
+        let Some(v) = tr::get(t, key) else { return Ok(None) };
+        tr::as_table(v.get_ref())
+            .map(Some)
+            .map_err(|e| (self.lines.line_of(&v.span()), format!("`{prefix}{key}` must be {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_text_gives_defaults() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = Config::parse(
+            "index_dir = \"/tmp/x\"\n[answer]\nmin_confidence = 0.6\n[telegram]\nadmins = [1, 2]\nthrottle = false\n",
+        )
+        .unwrap();
+        assert_eq!(c.index_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.answer.min_confidence, 0.6);
+        assert_eq!(c.telegram.admins, vec![1, 2]);
+        assert!(!c.telegram.throttle);
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = Config::parse("[answer]\nrelated = 2\nmin_confidance = 0.5\n").unwrap_err();
+        assert_eq!(err.0, 3);
+        assert!(err.1.contains("`answer.min_confidance`"), "{}", err.1);
+    }
+
+    #[test]
+    fn wrong_type_is_named_with_its_line() {
+        let err = Config::parse("\n[answer]\nmin_confidence = \"high\"\n").unwrap_err();
+        assert_eq!(err.0, 3);
+        assert!(err.1.contains("`answer.min_confidence` must be a number"), "{}", err.1);
+        let err = Config::parse("[telegram]\nthrottle = 1\n").unwrap_err();
+        assert!(err.1.contains("`telegram.throttle` must be true or false"), "{}", err.1);
+    }
+}

@@ -1,0 +1,24 @@
+//! Plain-text rendering of a reply, as the terminal chat and `hitbot ask` show it.
+
+use crate::advisor::Reply;
+
+pub fn plain(reply: &Reply) -> String {
+    let mut out = reply.text.trim().to_string();
+    if let Some(source) = &reply.source {
+        out.push_str("\n(Source: ");
+        out.push_str(source);
+        out.push(')');
+    }
+    if !reply.did_you_mean.is_empty() {
+        let titles: Vec<&str> = reply.did_you_mean.iter().map(|r| r.title.as_str()).collect();
+        out.push_str("\nDid you mean: ");
+        out.push_str(&titles.join(" | "));
+        out.push('?');
+    }
+    if !reply.related.is_empty() {
+        let titles: Vec<&str> = reply.related.iter().map(|r| r.title.as_str()).collect();
+        out.push_str("\nRelated: ");
+        out.push_str(&titles.join(" | "));
+    }
+    out
+}

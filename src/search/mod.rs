@@ -1,0 +1,234 @@
+//! Search: the only module that knows tantivy. It turns a chat question into a plan of analysed query
+//! terms (spelling-corrected, synonym-expanded), runs it as a boolean query of boosted term and phrase
+//! queries, re-ranks the candidates by how much of the question they cover, and reports that coverage
+//! as the confidence. Raw user text never reaches tantivy's query parser.
+
+mod analyzer;
+mod index;
+pub mod plan;
+pub mod spelling;
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+use crate::knowledge::{Knowledge, Problem};
+pub use analyzer::ANALYZER;
+use analyzer::Analyzers;
+use index::Fields;
+pub use plan::{Plan, Slot};
+
+/// Bumped whenever the analyzer or schema changes, so old indexes are rebuilt.
+pub const ENGINE_VERSION: &str = "hitbot-index-1";
+
+/// How many candidates tantivy returns for re-ranking.
+const CANDIDATES: usize = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("index {path}: {source}")]
+    Tantivy {
+        path: PathBuf,
+        source: tantivy::TantivyError,
+    },
+    #[error("index {0} was built by another version of hitbot")]
+    Stale(PathBuf),
+}
+
+impl SearchError {
+    fn io(path: &Path, source: std::io::Error) -> SearchError {
+        SearchError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    fn tantivy(path: &Path, source: tantivy::TantivyError) -> SearchError {
+        SearchError::Tantivy {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+thread_local! {
+    static ANALYZERS: RefCell<Analyzers> = RefCell::new(Analyzers::new());
+}
+
+/// One candidate answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Position of the entry in `Knowledge::entries`.
+    pub entry: usize,
+    /// BM25 score from tantivy.
+    pub score: f32,
+    /// Share of the question's idf weight that the entry covers, in [0, 1].
+    pub coverage: f32,
+    /// The re-ranking key: coverage first, BM25 to break near-ties.
+    pub rank: f32,
+}
+
+/// The search index over one version of the knowledge.
+pub struct SearchIndex {
+    searcher: Searcher,
+    fields: Fields,
+    /// Segment ord → doc id → entry position.
+    doc_entry: Vec<Vec<usize>>,
+    vocab: plan::Vocabulary,
+}
+
+impl SearchIndex {
+    /// Opens (building if needed) the index for `knowledge` under `index_dir`.
+    pub fn open(index_dir: &Path, knowledge: &Knowledge, fingerprint: &str) -> Result<SearchIndex, SearchError> {
+        let (index, fields) = index::open_or_build(index_dir, knowledge, fingerprint)?;
+        let reader = index
+            .reader()
+            .map_err(|e| SearchError::tantivy(index_dir, e))?;
+        let searcher = reader.searcher();
+        let ids = index::stored_ids(&searcher, &fields).map_err(|e| SearchError::tantivy(index_dir, e))?;
+        let by_id: HashMap<&str, usize> = knowledge
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.as_str(), i))
+            .collect();
+        let mut doc_entry = Vec::new();
+        for segment in ids {
+            let mut map = Vec::with_capacity(segment.len());
+            for id in segment {
+                match by_id.get(id.as_str()) {
+                    Some(i) => map.push(*i),
+                    None => return Err(SearchError::Stale(index_dir.to_path_buf())),
+                }
+            }
+            doc_entry.push(map);
+        }
+        let vocab = ANALYZERS.with(|a| plan::Vocabulary::new(knowledge, &mut a.borrow_mut()));
+        Ok(SearchIndex {
+            searcher,
+            fields,
+            doc_entry,
+            vocab,
+        })
+    }
+
+    /// Builds the index for `knowledge` afresh (the `index` command).
+    pub fn rebuild(index_dir: &Path, knowledge: &Knowledge, fingerprint: &str) -> Result<PathBuf, SearchError> {
+        index::rebuild(index_dir, knowledge, fingerprint)
+    }
+
+    /// Analyses a question into a query plan.
+    pub fn plan(&self, question: &str) -> Plan {
+        ANALYZERS.with(|a| plan::Plan::new(question, &self.vocab, &mut a.borrow_mut()))
+    }
+
+    /// The best entries for a plan, best first, with their coverage. `prefer` adds weight to entries
+    /// the caller favours (follow-up context), as extra rank.
+    pub fn search(&self, plan: &Plan, limit: usize) -> Vec<Hit> {
+        if plan.known_slots() == 0 {
+            return Vec::new();
+        }
+        let query = self.query(plan);
+        let top = match self
+            .searcher
+            .search(&query, &TopDocs::with_limit(CANDIDATES.max(limit)).order_by_score())
+        {
+            Ok(top) => top,
+            Err(e) => {
+                log::warn!("search failed: {e}");
+                return Vec::new();
+            }
+        };
+        let best = top.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
+        let mut hits: Vec<Hit> = top
+            .into_iter()
+            .filter_map(|(score, addr)| {
+                let entry = *self
+                    .doc_entry
+                    .get(addr.segment_ord as usize)?
+                    .get(addr.doc_id as usize)?;
+                let coverage = self.vocab.coverage(plan, entry);
+                Some(Hit {
+                    entry,
+                    score,
+                    coverage,
+                    rank: coverage + 0.35 * score / best,
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.rank.total_cmp(&a.rank));
+        hits.truncate(limit);
+        hits
+    }
+
+    /// Coverage of the plan by one entry, for callers that re-rank by context.
+    pub fn coverage(&self, plan: &Plan, entry: usize) -> f32 {
+        self.vocab.coverage(plan, entry)
+    }
+
+    /// Synonym rules whose terms appear nowhere in the knowledge, or analyse to nothing.
+    pub fn check_synonyms(knowledge: &Knowledge) -> Vec<Problem> {
+        ANALYZERS.with(|a| plan::check_synonyms(knowledge, &mut a.borrow_mut()))
+    }
+
+    fn query(&self, plan: &Plan) -> BooleanQuery {
+        let fields = self.fields.boosted();
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut add = |terms: &[String], boost: f32| {
+            for (field, field_boost) in fields {
+                let q: Box<dyn Query> = if terms.len() == 1 {
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, &terms[0]),
+                        IndexRecordOption::WithFreqs,
+                    ))
+                } else {
+                    Box::new(PhraseQuery::new(
+                        terms.iter().map(|t| Term::from_field_text(field, t)).collect(),
+                    ))
+                };
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(q, boost * field_boost))));
+            }
+        };
+        for slot in &plan.slots {
+            for (form, weight) in slot.forms() {
+                if self.vocab.knows_all(form) {
+                    add(form, weight);
+                }
+            }
+        }
+        // Proximity: adjacent question words that stand together in an entry rank it higher.
+        for pair in plan.slots.windows(2) {
+            if let ([a], [b]) = (pair[0].terms.as_slice(), pair[1].terms.as_slice()) {
+                if a != b && self.vocab.knows_all(&pair[0].terms) && self.vocab.knows_all(&pair[1].terms) {
+                    for field in [self.fields.questions, self.fields.answer] {
+                        let mut q = PhraseQuery::new(vec![
+                            Term::from_field_text(field, a),
+                            Term::from_field_text(field, b),
+                        ]);
+                        q.set_slop(1);
+                        clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), 0.5))));
+                    }
+                }
+            }
+        }
+        BooleanQuery::new(clauses)
+    }
+}
+
+/// Distinct analysed terms of a text, for callers comparing texts (tests, tools).
+pub fn analysed_terms(text: &str) -> HashSet<String> {
+    ANALYZERS.with(|a| {
+        analyzer::tokens(&mut a.borrow_mut().full, text)
+            .into_iter()
+            .collect()
+    })
+}

@@ -1,0 +1,182 @@
+//! Spelling correction against the knowledge's own vocabulary: a word that is not in the vocabulary is
+//! replaced by the closest word that is (one edit for words of 5–8 letters, two for longer ones; short
+//! words are never touched). A word that is in the vocabulary is never changed. Pure; no tantivy.
+
+use std::collections::HashMap;
+
+/// Vocabulary words bucketed by length in characters, with how often each occurs.
+#[derive(Debug, Default, Clone)]
+pub struct Speller {
+    known: HashMap<String, u32>,
+    by_len: Vec<Vec<(Vec<char>, String, u32)>>,
+}
+
+/// How many edits a word of `len` characters may be corrected by.
+pub fn max_edits(len: usize) -> usize {
+    match len {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+impl Speller {
+    pub fn new(words: impl IntoIterator<Item = (String, u32)>) -> Speller {
+        let mut known: HashMap<String, u32> = HashMap::new();
+        for (w, n) in words {
+            *known.entry(w).or_default() += n;
+        }
+        let mut by_len: Vec<Vec<(Vec<char>, String, u32)>> = Vec::new();
+        for (w, n) in &known {
+            let chars: Vec<char> = w.chars().collect();
+            if by_len.len() <= chars.len() {
+                by_len.resize(chars.len() + 1, Vec::new());
+            }
+            by_len[chars.len()].push((chars, w.clone(), *n));
+        }
+        for bucket in &mut by_len {
+            bucket.sort_by(|a, b| a.1.cmp(&b.1));
+        }
+        Speller { known, by_len }
+    }
+
+    pub fn contains(&self, word: &str) -> bool {
+        self.known.contains_key(word)
+    }
+
+    pub fn len(&self) -> usize {
+        self.known.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
+    /// The closest vocabulary word to an unknown `word`, or `None` when the word is known, has
+    /// digits, is too short, or nothing is close enough. Ties go to the more frequent word.
+    pub fn correct(&self, word: &str) -> Option<&str> {
+        if self.contains(word) || word.chars().any(|c| !c.is_alphabetic()) {
+            return None;
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let limit = max_edits(chars.len());
+        if limit == 0 {
+            return None;
+        }
+        let mut best: Option<(usize, u32, &str)> = None;
+        let lo = chars.len().saturating_sub(limit);
+        let hi = (chars.len() + limit).min(self.by_len.len().saturating_sub(1));
+        for bucket in self.by_len.get(lo..=hi).into_iter().flatten() {
+            for (cand, text, freq) in bucket {
+                let Some(d) = osa_distance(&chars, cand, limit) else {
+                    continue;
+                };
+                let better = match best {
+                    None => true,
+                    Some((bd, bf, _)) => d < bd || (d == bd && *freq > bf),
+                };
+                if better {
+                    best = Some((d, *freq, text));
+                }
+            }
+        }
+        best.map(|(_, _, w)| w)
+    }
+}
+
+/// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), or `None` when it
+/// exceeds `limit`.
+pub fn osa_distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let width = b.len() + 1;
+    let mut prev2 = vec![0usize; width];
+    let mut prev: Vec<usize> = (0..width).collect();
+    let mut cur = vec![0usize; width];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+            row_min = row_min.min(v);
+        }
+        if row_min > limit {
+            return None;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= limit).then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn speller() -> Speller {
+        Speller::new(
+            [
+                "salary",
+                "certification",
+                "organizations",
+                "registered",
+                "technician",
+                "associate",
+                "coder",
+                "code",
+                "career",
+                "careers",
+            ]
+            .into_iter()
+            .map(|w| (w.to_string(), 1)),
+        )
+    }
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    #[test]
+    fn distance_counts_edits_and_transpositions() {
+        assert_eq!(osa_distance(&chars("salery"), &chars("salary"), 2), Some(1));
+        assert_eq!(osa_distance(&chars("teh"), &chars("the"), 2), Some(1));
+        assert_eq!(osa_distance(&chars("abc"), &chars("abc"), 0), Some(0));
+        assert_eq!(osa_distance(&chars("kitten"), &chars("sitting"), 2), None);
+        assert_eq!(osa_distance(&chars(""), &chars("ab"), 2), Some(2));
+    }
+
+    #[test]
+    fn corrects_common_typos() {
+        let s = speller();
+        assert_eq!(s.correct("salery"), Some("salary"));
+        assert_eq!(s.correct("certifcation"), Some("certification"));
+        assert_eq!(s.correct("orginizations"), Some("organizations"));
+        assert_eq!(s.correct("registerd"), Some("registered"));
+        assert_eq!(s.correct("tecnician"), Some("technician"));
+        assert_eq!(s.correct("assosiate"), Some("associate"));
+    }
+
+    #[test]
+    fn never_changes_a_known_word() {
+        let s = speller();
+        for w in ["coder", "code", "career", "careers", "salary"] {
+            assert_eq!(s.correct(w), None, "{w}");
+        }
+    }
+
+    #[test]
+    fn leaves_short_far_and_numeric_words_alone() {
+        let s = speller();
+        assert_eq!(s.correct("cod"), None);
+        assert_eq!(s.correct("weather"), None);
+        assert_eq!(s.correct("sal4ry"), None);
+        assert_eq!(s.correct(""), None);
+    }
+}
