@@ -37,6 +37,10 @@ const FOLLOW_UP_CUES: &[&str] = &[
 /// Openings that make a short question a follow-up ("and the growth?", "what about pay?").
 const FOLLOW_UP_OPENINGS: &[&str] = &["and", "also", "what about", "how about", "same for", "ok and"];
 
+/// A follow-up answered in context must cover at least this share of what the best standalone answer
+/// covers of the question's own words.
+const FOLLOW_UP_OWN_SHARE: f32 = 0.7;
+
 /// A pointer to an entry, for buttons and lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EntryRef {
@@ -123,15 +127,22 @@ impl Advisor {
     /// ("what about their salary?") is answered about that entry's subject; a complete new question is
     /// answered on its own.
     pub fn answer_after(&self, question: &str, previous: Option<&str>) -> Reply {
-        let alone = self.ranked(question);
+        let plan = self.index.plan(question);
+        let alone = self.index.search(&plan, 5);
         if let Some(prev) = previous.and_then(|id| self.entry(id)) {
-            let cue = is_follow_up(question);
-            let alone_ok = alone.first().is_some_and(|h| h.coverage >= self.config.min_confidence);
-            if cue || !alone_ok {
-                let joined = format!("{question} {}", subject_of(prev));
-                let with = self.ranked(&joined);
-                if with.first().is_some_and(|h| h.coverage >= self.config.min_confidence) {
-                    return self.reply_from(&with);
+            let alone_best = alone.first().map_or(0.0, |h| h.coverage);
+            let alone_ok = alone_best >= self.config.min_confidence;
+            if is_follow_up(question) || !alone_ok {
+                let with = self.ranked(&format!("{question} {}", subject_of(prev)));
+                if let Some(best) = with.first() {
+                    // The context must not drown the question: the chosen entry still has to cover
+                    // the question's own words about as well as the best entry without context.
+                    let own = self.index.coverage(&plan, best.entry);
+                    if best.coverage >= self.config.min_confidence
+                        && (!alone_ok || own >= FOLLOW_UP_OWN_SHARE * alone_best)
+                    {
+                        return self.reply_from(&with);
+                    }
                 }
             }
         }
@@ -150,6 +161,34 @@ impl Advisor {
             .into_iter()
             .take(limit)
             .map(|h| (self.entry_ref(h.entry), h.coverage))
+            .collect()
+    }
+
+    /// How a question was understood and ranked, for knowledge editors (`hitbot ask --explain`).
+    pub fn explain(&self, question: &str) -> String {
+        let plan = self.index.plan(question);
+        let mut out = String::from("words:\n");
+        for s in &plan.slots {
+            out.push_str(&format!(
+                "  {:<20} terms={:?} alternatives={:?} corrected={:?} known={} weight={:.2}\n",
+                s.word, s.terms, s.alternatives, s.corrected, s.known, s.weight
+            ));
+        }
+        out.push_str("candidates:\n");
+        for h in self.index.search(&plan, 5) {
+            out.push_str(&format!(
+                "  {:<28} coverage={:.2} bm25={:.2} rank={:.2}\n",
+                self.knowledge.entries[h.entry].id, h.coverage, h.score, h.rank
+            ));
+        }
+        out
+    }
+
+    /// Diagnostics for tuning: the top entries with (coverage, covered weight, total weight).
+    pub fn diagnose(&self, question: &str) -> Vec<(String, f32, f32, f32)> {
+        self.ranked(question)
+            .into_iter()
+            .map(|h| (self.knowledge.entries[h.entry].id.clone(), h.coverage, h.covered, h.total))
             .collect()
     }
 

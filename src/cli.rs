@@ -44,6 +44,9 @@ pub enum Command {
         /// Print the whole reply as JSON.
         #[arg(long)]
         json: bool,
+        /// Also show how the question was understood and the candidate entries.
+        #[arg(long)]
+        explain: bool,
     },
     /// Answer one question per stdin line, one JSON object per line: q, answer, entry, confidence, confident.
     Batch,
@@ -104,9 +107,17 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 Duration::from_secs(config.answer.followup_minutes * 60),
             )?;
         }
-        Command::Ask { question, json } => {
-            let reply = advisor.answer(&question.join(" "));
+        Command::Ask {
+            question,
+            json,
+            explain,
+        } => {
+            let question = question.join(" ");
+            let reply = advisor.answer(&question);
             let mut out = io::stdout().lock();
+            if explain {
+                writeln!(out, "{}", advisor.explain(&question))?;
+            }
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&reply)?)?;
             } else {

@@ -16,7 +16,12 @@ pub const ANALYZER: &str = "hitbot_en";
 /// Words that carry no topic in a chat question: English function words, question words that do not
 /// pick a topic, chat filler and contraction remnants ("what's" → "what", "s").
 const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "actually", "after", "again", "all", "also", "am", "an", "and", "any",
+    "a", "about", "above", "actually", "already", "although", "always", "anybody", "anyway",
+    "anyways", "around", "ask", "asking", "back", "basically", "currently", "curious", "definitely",
+    "especially", "even", "exactly", "feel", "guess", "hear", "heard", "hm", "hmm", "honestly",
+    "hoping", "however", "idk", "literally", "looking", "lol", "mean", "mostly", "never",
+    "often", "probably", "seem", "seems", "since", "sometimes", "soon", "though", "thinking",
+    "think", "trying", "whether", "wondering", "wonder", "after", "again", "all", "also", "am", "an", "and", "any",
     "anyone", "anything", "are", "aren", "as", "at", "be", "because", "been", "before", "being",
     "below", "between", "both", "but", "by", "can", "cannot", "could", "couldn", "d", "did",
     "didn", "do", "does", "doesn", "doing", "don", "down", "during", "each", "eh", "either",

@@ -75,6 +75,9 @@ pub struct Hit {
     pub coverage: f32,
     /// The re-ranking key: coverage first, BM25 to break near-ties.
     pub rank: f32,
+    /// The covered weight and the question's total weight (coverage = covered / total).
+    pub covered: f32,
+    pub total: f32,
 }
 
 /// The search index over one version of the knowledge.
@@ -156,12 +159,17 @@ impl SearchIndex {
                     .doc_entry
                     .get(addr.segment_ord as usize)?
                     .get(addr.doc_id as usize)?;
-                let coverage = self.vocab.coverage(plan, entry);
+                let covered = self.vocab.covered_weight(plan, entry);
+                let total = plan.weight();
+                let coverage = if total > 0.0 { (covered / total).min(1.0) } else { 0.0 };
+                let similar = self.vocab.question_similarity(plan, entry);
                 Some(Hit {
                     entry,
                     score,
                     coverage,
-                    rank: coverage + 0.35 * score / best,
+                    rank: coverage + 0.35 * score / best + 0.4 * similar,
+                    covered,
+                    total,
                 })
             })
             .collect();

@@ -17,6 +17,27 @@ const MAX_SLOTS: usize = 32;
 const SYNONYM_WEIGHT: f32 = 0.7;
 /// Weight of a spelling-corrected word relative to a correctly spelled one.
 const CORRECTED_WEIGHT: f32 = 0.9;
+/// Weight of a word the knowledge has never seen, relative to the rarest known word. Unknown words
+/// are what out-of-scope questions are made of ("dental hygienist", "snow"), so they weigh a lot.
+const UNKNOWN_FACTOR: f32 = 0.7;
+/// When the question names the bot's subject ("HITs", "this career"), unknown words are more likely
+/// chatter ("in plain english…") than another topic, and weigh this much less.
+const ANCHORED_UNKNOWN_FACTOR: f32 = 0.4;
+/// Surface-word phrases that name the subject of the whole knowledge base.
+const SUBJECT_PHRASES: &[&[&str]] = &[
+    &["hit"], &["hits"], &["rhit"], &["health", "information", "technician"],
+    &["health", "information", "technicians"], &["health", "info", "tech"],
+    &["health", "info", "technician"], &["health", "information", "tech"],
+    &["health", "information", "technology"], &["health", "it"],
+];
+/// "this career", "the job"…: a reference to the subject at hand.
+const DEICTIC: &[&str] = &["this", "the", "that", "such", "a"];
+const SUBJECT_NOUNS: &[&str] = &[
+    "career", "job", "field", "role", "profession", "occupation", "path", "work", "line",
+];
+/// Credit for a question word found only in an entry's answer text, not its questions, title or
+/// keywords: weaker evidence that the entry is about it ("nurse" in a reviewer's biography).
+const ANSWER_ONLY_CREDIT: f32 = 0.75;
 /// Weight of an unknown token with digits ("50k", "401k"): numbers say little about the topic.
 const NUMBER_WEIGHT: f32 = 1.0;
 
@@ -26,11 +47,18 @@ pub struct Vocabulary {
     n_docs: usize,
     df: HashMap<String, u32>,
     entry_terms: Vec<HashSet<String>>,
+    /// Terms of the questions, title and keywords only: matching there is stronger evidence.
+    entry_strong_terms: Vec<HashSet<String>>,
+    /// Terms of each alternate question of each entry.
+    entry_questions: Vec<Vec<Vec<String>>>,
     /// Surface word → index term, for every word of the knowledge and the synonyms.
     surface_term: HashMap<String, String>,
     speller: Speller,
     /// Synonym phrase (as terms) → the forms it expands to.
     expansions: HashMap<Vec<String>, Vec<Vec<String>>>,
+    /// Synonym phrase as typed (surface words) → forms; tried before `expansions`, so two phrases
+    /// that stem alike ("associate", "associations") keep their own meanings.
+    surface_expansions: HashMap<Vec<String>, Vec<Vec<String>>>,
     longest_phrase: usize,
     /// First terms of the synonym phrases: such a word is known even when the knowledge lacks it.
     phrase_starts: HashSet<String>,
@@ -73,6 +101,8 @@ impl Slot {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
     pub slots: Vec<Slot>,
+    /// Whether the question names the subject (HITs, "this career"), which discounts unknown words.
+    pub anchored: bool,
 }
 
 impl Plan {
@@ -81,9 +111,11 @@ impl Plan {
             Some((cut, _)) => &question[..cut],
             None => question,
         };
+        let surface = analyzer::tokens(&mut a.surface, text);
+        let anchored = names_subject(&surface);
         // 1. Content words, each resolved to a known term, a correction, or left unknown.
         let mut words: Vec<(String, String, Option<String>)> = Vec::new();
-        for word in analyzer::tokens(&mut a.surface, text) {
+        for word in surface {
             if words.len() >= MAX_SLOTS * 2 {
                 break;
             }
@@ -109,8 +141,16 @@ impl Plan {
             let mut matched = 1;
             let mut alternatives = Vec::new();
             for len in (1..=vocab.longest_phrase.min(words.len() - i)).rev() {
+                let typed: Vec<String> = words[i..i + len]
+                    .iter()
+                    .map(|w| w.2.clone().unwrap_or_else(|| w.0.clone()))
+                    .collect();
                 let key: Vec<String> = words[i..i + len].iter().map(|w| w.1.clone()).collect();
-                if let Some(forms) = vocab.expansions.get(&key) {
+                if let Some(forms) = vocab
+                    .surface_expansions
+                    .get(&typed)
+                    .or_else(|| vocab.expansions.get(&key))
+                {
                     matched = len;
                     alternatives = forms.clone();
                     break;
@@ -136,7 +176,7 @@ impl Plan {
             }
             i += matched;
         }
-        Plan { slots }
+        Plan { slots, anchored }
     }
 
     pub fn known_slots(&self) -> usize {
@@ -145,8 +185,31 @@ impl Plan {
 
     /// Total weight of the question.
     pub fn weight(&self) -> f32 {
-        self.slots.iter().map(|s| s.weight).sum()
+        self.slots.iter().map(|s| self.slot_weight(s)).sum()
     }
+
+    /// A slot's weight in this question: unknown words count less when the subject is named.
+    pub fn slot_weight(&self, slot: &Slot) -> f32 {
+        if !slot.known && self.anchored {
+            slot.weight * ANCHORED_UNKNOWN_FACTOR
+        } else {
+            slot.weight
+        }
+    }
+}
+
+/// Whether surface words name the subject: "HIT", "health information technician", "this career"…
+fn names_subject(words: &[String]) -> bool {
+    let has = |i: usize, phrase: &[&str]| {
+        phrase.iter().enumerate().all(|(k, p)| words.get(i + k).is_some_and(|w| w == p))
+    };
+    (0..words.len()).any(|i| {
+        SUBJECT_PHRASES.iter().any(|p| has(i, p))
+            || (DEICTIC.contains(&words[i].as_str())
+                && words.get(i + 1).is_some_and(|w| {
+                    SUBJECT_NOUNS.iter().any(|n| w == n || w.strip_suffix('s') == Some(n))
+                }))
+    })
 }
 
 impl Vocabulary {
@@ -158,29 +221,53 @@ impl Vocabulary {
         let mut counts: HashMap<String, u32> = HashMap::new();
         for e in &knowledge.entries {
             let mut terms = HashSet::new();
+            let mut strong = HashSet::new();
+            let mut questions = Vec::new();
             let texts = std::iter::once(&e.title)
                 .chain(&e.questions)
                 .chain(&e.keywords)
                 .chain(std::iter::once(&e.answer));
-            for text in texts {
+            for (n, text) in texts.enumerate() {
+                let mut these = Vec::new();
                 for word in analyzer::tokens(&mut a.surface, text) {
                     if let Some(term) = v.term_of(&word, a) {
                         if !word.chars().any(|c| c.is_ascii_digit()) {
                             *counts.entry(word.clone()).or_default() += 1;
                         }
                         v.surface_term.entry(word).or_insert_with(|| term.clone());
-                        terms.insert(term);
+                        these.push(term);
                     }
                 }
+                let is_answer = n == 1 + e.questions.len() + e.keywords.len();
+                if !is_answer {
+                    strong.extend(these.iter().cloned());
+                }
+                if (1..=e.questions.len()).contains(&n) {
+                    questions.push(these.clone());
+                }
+                terms.extend(these);
             }
             for t in &terms {
                 *v.df.entry(t.clone()).or_default() += 1;
             }
             v.entry_terms.push(terms);
+            v.entry_strong_terms.push(strong);
+            v.entry_questions.push(questions);
         }
         // Synonyms: phrases as term sequences; one level of chaining ("make" → salary → pay, wage…).
         let mut rules: Vec<(Vec<Vec<String>>, Vec<Vec<String>>)> = Vec::new();
+        let mut surface_rules: Vec<(Vec<Vec<String>>, Vec<Vec<String>>)> = Vec::new();
         for rule in &knowledge.synonyms {
+            let typed: Vec<Vec<String>> = rule
+                .from
+                .iter()
+                .map(|p| {
+                    analyzer::tokens(&mut a.surface, p)
+                        .into_iter()
+                        .filter(|w| !analyzer::stop_words().contains(w.as_str()))
+                        .collect::<Vec<String>>()
+                })
+                .collect();
             let mut analyse = |phrases: &[String]| -> Vec<Vec<String>> {
                 phrases
                     .iter()
@@ -200,7 +287,10 @@ impl Vocabulary {
                     .filter(|t| !t.is_empty())
                     .collect()
             };
-            rules.push((analyse(&rule.from), analyse(&rule.to)));
+            let from = analyse(&rule.from);
+            let to = analyse(&rule.to);
+            surface_rules.push((typed.into_iter().filter(|t| !t.is_empty()).collect(), to.clone()));
+            rules.push((from, to));
         }
         let mut expansions: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
         for (from, to) in &rules {
@@ -226,7 +316,24 @@ impl Vocabulary {
         for (key, forms) in expansions.iter_mut() {
             forms.retain(|f| f != key);
         }
-        v.longest_phrase = expansions.keys().map(Vec::len).max().unwrap_or(1);
+        let mut surface_expansions: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
+        for ((typed, to), (from, _)) in surface_rules.iter().zip(&rules) {
+            for (t, f) in typed.iter().zip(from) {
+                let forms = surface_expansions.entry(t.clone()).or_default();
+                for g in to {
+                    if g != f && !forms.contains(g) {
+                        forms.push(g.clone());
+                    }
+                }
+            }
+        }
+        v.surface_expansions = surface_expansions;
+        v.longest_phrase = expansions
+            .keys()
+            .chain(v.surface_expansions.keys())
+            .map(Vec::len)
+            .max()
+            .unwrap_or(1);
         v.phrase_starts = expansions.keys().filter_map(|k| k.first().cloned()).collect();
         v.expansions = expansions;
         v.speller = Speller::new(
@@ -276,7 +383,7 @@ impl Vocabulary {
             return if slot.word.chars().any(|c| c.is_ascii_digit()) {
                 NUMBER_WEIGHT
             } else {
-                self.idf(0)
+                self.idf(0) * UNKNOWN_FACTOR
             };
         }
         if self.knows_all(&slot.terms) {
@@ -289,22 +396,73 @@ impl Vocabulary {
             .fold(0.0, f32::max)
     }
 
-    /// Share of the plan's weight whose slots the entry contains (any form, all its terms).
+    /// Share of the plan's weight whose slots the entry contains (any form, all its terms). A slot
+    /// found only in the answer text counts for [`ANSWER_ONLY_CREDIT`] of its weight.
     pub fn coverage(&self, plan: &Plan, entry: usize) -> f32 {
-        let Some(terms) = self.entry_terms.get(entry) else {
-            return 0.0;
-        };
         let total = plan.weight();
         if total <= 0.0 {
             return 0.0;
         }
+        (self.covered_weight(plan, entry) / total).clamp(0.0, 1.0)
+    }
+
+    /// The weight of the plan's slots that the entry contains (see [`Vocabulary::coverage`]).
+    pub fn covered_weight(&self, plan: &Plan, entry: usize) -> f32 {
+        let (Some(terms), Some(strong)) = (self.entry_terms.get(entry), self.entry_strong_terms.get(entry)) else {
+            return 0.0;
+        };
+        let has = |set: &HashSet<String>, s: &Slot| {
+            s.forms()
+                .any(|(f, _)| !f.is_empty() && f.iter().all(|t| set.contains(t)))
+        };
         let covered: f32 = plan
             .slots
             .iter()
-            .filter(|s| s.forms().any(|(f, _)| !f.is_empty() && f.iter().all(|t| terms.contains(t))))
-            .map(|s| s.weight)
+            .map(|s| {
+                let credit = if has(strong, s) {
+                    1.0
+                } else if has(terms, s) {
+                    ANSWER_ONLY_CREDIT
+                } else {
+                    0.0
+                };
+                credit * plan.slot_weight(s)
+            })
             .sum();
-        (covered / total).clamp(0.0, 1.0)
+        covered
+    }
+
+    /// How closely the question matches the entry's closest alternate question: weighted overlap
+    /// over weighted union, in [0, 1].
+    pub fn question_similarity(&self, plan: &Plan, entry: usize) -> f32 {
+        let Some(questions) = self.entry_questions.get(entry) else {
+            return 0.0;
+        };
+        let total = plan.weight();
+        let mut best: f32 = 0.0;
+        for q in questions {
+            let mut matched = 0.0;
+            let mut used: HashSet<&str> = HashSet::new();
+            for s in &plan.slots {
+                let form = s.forms().find(|(f, _)| !f.is_empty() && f.iter().all(|t| q.contains(t)));
+                if let Some((f, _)) = form {
+                    matched += plan.slot_weight(s);
+                    used.extend(f.iter().map(String::as_str));
+                }
+            }
+            let extra: f32 = q
+                .iter()
+                .filter(|t| !used.contains(t.as_str()))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .map(|t| self.idf(self.df.get(t).copied().unwrap_or(0)))
+                .sum();
+            let union = total + extra;
+            if union > 0.0 {
+                best = best.max(matched / union);
+            }
+        }
+        best
     }
 }
 
@@ -328,8 +486,36 @@ pub fn check_synonyms(knowledge: &Knowledge, a: &mut Analyzers) -> Vec<Problem> 
     };
     for rule in &knowledge.synonyms {
         let mut any_known = false;
-        for phrase in rule.from.iter().chain(&rule.to) {
+        let mut phrases: Vec<&String> = rule.from.iter().chain(&rule.to).collect();
+        phrases.dedup();
+        let mut seen = HashSet::new();
+        phrases.retain(|p| seen.insert(*p));
+        for phrase in phrases {
             let terms: Vec<String> = analyzer::tokens(&mut a.full, phrase);
+            let words: Vec<String> = analyzer::tokens(&mut a.surface, phrase)
+                .into_iter()
+                .filter(|w| w.len() > 1)
+                .collect();
+            let dropped: Vec<&String> = words
+                .iter()
+                .filter(|w| analyzer::stop_words().contains(w.as_str()))
+                .collect();
+            // A phrase that collapses to one word fires on that word alone, which is rarely meant.
+            if terms.len() == 1 && words.len() > 1 && !dropped.is_empty() && rule.from.contains(phrase) {
+                problem(
+                    rule.line,
+                    format!(
+                        "`{phrase}` contains stop words ({}) that questions never keep, so it would fire on `{}` alone",
+                        dropped.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", "),
+                        words
+                            .iter()
+                            .filter(|w| !analyzer::stop_words().contains(w.as_str()))
+                            .map(|w| w.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                );
+            }
             if terms.is_empty() {
                 problem(
                     rule.line,
