@@ -9,9 +9,20 @@ fn main() {
         let d = advisor.diagnose(&c.q);
         let (id, cov, covered, total) = d.first().cloned().unwrap_or_default();
         let right = match &c.expect_any {
-            Some(e) if c.in_scope() => advisor.entry(&id).is_some_and(|x| hitbot::eval::matches(&x.answer, e)),
+            Some(e) if c.in_scope() => advisor
+                .entry(&id)
+                .is_some_and(|x| hitbot::eval::matches(&x.answer, e)),
             _ => false,
         };
-        println!("{}\t{}\t{:.3}\t{:.2}\t{:.2}\t{}\t{}", u8::from(c.in_scope()), u8::from(right), cov, covered, total, id, c.q);
+        println!(
+            "{}\t{}\t{:.3}\t{:.2}\t{:.2}\t{}\t{}",
+            u8::from(c.in_scope()),
+            u8::from(right),
+            cov,
+            covered,
+            total,
+            id,
+            c.q
+        );
     }
 }

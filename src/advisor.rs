@@ -12,7 +12,8 @@ use crate::knowledge::{self, Entry, Knowledge, Problem};
 use crate::search::{Hit, SearchError, SearchIndex, ENGINE_VERSION};
 
 /// What the advisor says when it does not know. No guide figures in it, on purpose.
-pub const DECLINE_TEXT: &str = "Sorry, I don't know that one. I can help with questions about health \
+pub const DECLINE_TEXT: &str =
+    "Sorry, I don't know that one. I can help with questions about health \
 information technicians: what they do, skills, salary and job outlook, education and the RHIT \
 credential, career paths, and professional organizations.";
 
@@ -31,11 +32,18 @@ const TOPIC_IDS: &[&str] = &[
 
 /// Words that make a question lean on the previous answer.
 const FOLLOW_UP_CUES: &[&str] = &[
-    "it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these", "there", "he",
-    "she", "his", "her", "one",
+    "it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these", "there",
+    "he", "she", "his", "her", "one",
 ];
 /// Openings that make a short question a follow-up ("and the growth?", "what about pay?").
-const FOLLOW_UP_OPENINGS: &[&str] = &["and", "also", "what about", "how about", "same for", "ok and"];
+const FOLLOW_UP_OPENINGS: &[&str] = &[
+    "and",
+    "also",
+    "what about",
+    "how about",
+    "same for",
+    "ok and",
+];
 
 /// A follow-up answered in context must cover at least this share of what the best standalone answer
 /// covers of the question's own words.
@@ -70,11 +78,17 @@ pub struct Reply {
 #[derive(Debug, thiserror::Error)]
 pub enum AdvisorError {
     #[error("the knowledge in {dir} has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
-    Knowledge { dir: PathBuf, problems: Vec<Problem> },
+    Knowledge {
+        dir: PathBuf,
+        problems: Vec<Problem>,
+    },
     #[error(transparent)]
     Search(#[from] SearchError),
     #[error("{dir}: cannot read the knowledge folder: {source}")]
-    Io { dir: PathBuf, source: std::io::Error },
+    Io {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The answering engine over one version of the knowledge.
@@ -89,12 +103,13 @@ impl Advisor {
     /// Loads and validates the knowledge, then opens (or builds) its index.
     pub fn open(config: &Config) -> Result<Advisor, AdvisorError> {
         let knowledge = load_checked(config)?;
-        let fingerprint = knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION).map_err(|source| {
-            AdvisorError::Io {
-                dir: config.knowledge_dir.clone(),
-                source,
-            }
-        })?;
+        let fingerprint =
+            knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION).map_err(|source| {
+                AdvisorError::Io {
+                    dir: config.knowledge_dir.clone(),
+                    source,
+                }
+            })?;
         let index = SearchIndex::open(&config.index_dir, &knowledge, &fingerprint)?;
         let by_id = knowledge
             .entries
@@ -188,7 +203,14 @@ impl Advisor {
     pub fn diagnose(&self, question: &str) -> Vec<(String, f32, f32, f32)> {
         self.ranked(question)
             .into_iter()
-            .map(|h| (self.knowledge.entries[h.entry].id.clone(), h.coverage, h.covered, h.total))
+            .map(|h| {
+                (
+                    self.knowledge.entries[h.entry].id.clone(),
+                    h.coverage,
+                    h.covered,
+                    h.total,
+                )
+            })
             .collect()
     }
 
@@ -267,9 +289,7 @@ impl Advisor {
 /// Loads the knowledge and fails with every problem when any is found (structure and synonyms).
 pub fn load_checked(config: &Config) -> Result<Knowledge, AdvisorError> {
     let (knowledge, mut problems) = Knowledge::load(&config.knowledge_dir, config.answer.max_chars);
-    if problems.is_empty() {
-        problems.extend(SearchIndex::check_synonyms(&knowledge));
-    }
+    problems.extend(SearchIndex::check_synonyms(&knowledge));
     if problems.is_empty() {
         Ok(knowledge)
     } else {
@@ -322,6 +342,8 @@ mod tests {
 
     #[test]
     fn decline_text_has_no_figures() {
-        assert!(!DECLINE_TEXT.chars().any(|c| c.is_ascii_digit() || c == '$' || c == '%'));
+        assert!(!DECLINE_TEXT
+            .chars()
+            .any(|c| c.is_ascii_digit() || c == '$' || c == '%'));
     }
 }

@@ -47,7 +47,11 @@ pub fn run(
             choices = advisor.topics();
             prompt(&mut out, interactive)?;
             continue;
-        } else if let Some(choice) = q.parse::<usize>().ok().and_then(|n| choices.get(n.wrapping_sub(1))) {
+        } else if let Some(choice) = q
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| choices.get(n.wrapping_sub(1)))
+        {
             advisor.entry_reply(&choice.id)
         } else {
             None
@@ -62,12 +66,22 @@ pub fn run(
             }
         }
         writeln!(out, "{}", render::plain(&reply))?;
-        choices = reply.did_you_mean.iter().chain(&reply.related).cloned().collect();
+        choices = reply
+            .did_you_mean
+            .iter()
+            .chain(&reply.related)
+            .cloned()
+            .collect();
         if !reply.confident {
             choices = advisor.topics();
             writeln!(out, "Topics: {}", numbered(&choices))?;
         } else if interactive && !choices.is_empty() {
-            writeln!(out, "(type 1-{} to open: {})", choices.len(), numbered(&choices))?;
+            writeln!(
+                out,
+                "(type 1-{} to open: {})",
+                choices.len(),
+                numbered(&choices)
+            )?;
         }
         writeln!(out)?;
         prompt(&mut out, interactive)?;
@@ -84,7 +98,10 @@ fn prompt(out: &mut impl Write, interactive: bool) -> io::Result<()> {
 }
 
 fn titles(refs: &[EntryRef]) -> String {
-    refs.iter().map(|r| r.title.as_str()).collect::<Vec<_>>().join(", ")
+    refs.iter()
+        .map(|r| r.title.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn numbered(refs: &[EntryRef]) -> String {

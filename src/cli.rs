@@ -201,7 +201,11 @@ fn index(config: &Config) -> anyhow::Result<ExitCode> {
     let fingerprint = knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION)
         .with_context(|| format!("reading {}", config.knowledge_dir.display()))?;
     let dir = SearchIndex::rebuild(&config.index_dir, &knowledge, &fingerprint)?;
-    println!("indexed {} entries into {}", knowledge.entries.len(), dir.display());
+    println!(
+        "indexed {} entries into {}",
+        knowledge.entries.len(),
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -261,7 +265,11 @@ fn batch(advisor: &Advisor) -> anyhow::Result<()> {
         let line = BatchLine {
             q,
             answer: &reply.text,
-            entry: reply.entry.as_ref().filter(|_| reply.confident).map(|e| e.id.as_str()),
+            entry: reply
+                .entry
+                .as_ref()
+                .filter(|_| reply.confident)
+                .map(|e| e.id.as_str()),
             confidence: reply.confidence,
             confident: reply.confident,
         };

@@ -97,7 +97,9 @@ impl Config {
     pub fn load() -> Result<Config, ConfigError> {
         match std::env::var_os(CONFIG_ENV) {
             Some(p) => Config::from_file(Path::new(&p)),
-            None if Path::new("config.toml").exists() => Config::from_file(Path::new("config.toml")),
+            None if Path::new("config.toml").exists() => {
+                Config::from_file(Path::new("config.toml"))
+            }
             None => Ok(Config::default()),
         }
     }
@@ -128,7 +130,11 @@ impl Config {
         let mut c = Config::default();
         let r = Reader { lines: &lines };
         let root = doc.get_ref();
-        r.known(root, "", &["knowledge_dir", "index_dir", "answer", "log", "telegram"])?;
+        r.known(
+            root,
+            "",
+            &["knowledge_dir", "index_dir", "answer", "log", "telegram"],
+        )?;
         if let Some(s) = r.string(root, "", "knowledge_dir")? {
             c.knowledge_dir = s.into();
         }
@@ -136,7 +142,17 @@ impl Config {
             c.index_dir = s.into();
         }
         if let Some(t) = r.table(root, "", "answer")? {
-            r.known(t, "answer.", &["max_chars", "min_confidence", "related", "did_you_mean_margin", "followup_minutes"])?;
+            r.known(
+                t,
+                "answer.",
+                &[
+                    "max_chars",
+                    "min_confidence",
+                    "related",
+                    "did_you_mean_margin",
+                    "followup_minutes",
+                ],
+            )?;
             if let Some(v) = r.int(t, "answer.", "max_chars", 1, 4000)? {
                 c.answer.max_chars = v as usize;
             }
@@ -160,7 +176,17 @@ impl Config {
             }
         }
         if let Some(t) = r.table(root, "", "telegram")? {
-            r.known(t, "telegram.", &["admins", "throttle", "send_attempts", "webhook_url", "webhook_listen"])?;
+            r.known(
+                t,
+                "telegram.",
+                &[
+                    "admins",
+                    "throttle",
+                    "send_attempts",
+                    "webhook_url",
+                    "webhook_listen",
+                ],
+            )?;
             if let Some(v) = tr::get(t, "admins") {
                 let line = lines.line_of(&v.span());
                 let tr::DeValueRef::Array(items) = tr::DeValueRef::of(v.get_ref()) else {
@@ -170,11 +196,20 @@ impl Config {
                     .iter()
                     .map(|i| tr::as_int(i.get_ref()))
                     .collect::<Result<_, _>>()
-                    .map_err(|_| (line, "`telegram.admins` must be a list of user ids".to_string()))?;
+                    .map_err(|_| {
+                        (
+                            line,
+                            "`telegram.admins` must be a list of user ids".to_string(),
+                        )
+                    })?;
             }
             if let Some(v) = tr::get(t, "throttle") {
-                c.telegram.throttle = tr::as_bool(v.get_ref())
-                    .map_err(|e| (lines.line_of(&v.span()), format!("`telegram.throttle` must be {e}")))?;
+                c.telegram.throttle = tr::as_bool(v.get_ref()).map_err(|e| {
+                    (
+                        lines.line_of(&v.span()),
+                        format!("`telegram.throttle` must be {e}"),
+                    )
+                })?;
             }
             if let Some(v) = r.int(t, "telegram.", "send_attempts", 1, 20)? {
                 c.telegram.send_attempts = v as u32;
@@ -182,14 +217,20 @@ impl Config {
             if let Some(s) = r.string(t, "telegram.", "webhook_url")? {
                 if !s.starts_with("https://") {
                     let line = tr::get(t, "webhook_url").map_or(1, |v| lines.line_of(&v.span()));
-                    return Err((line, "`telegram.webhook_url` must start with https://".into()));
+                    return Err((
+                        line,
+                        "`telegram.webhook_url` must start with https://".into(),
+                    ));
                 }
                 c.telegram.webhook_url = Some(s);
             }
             if let Some(s) = r.string(t, "telegram.", "webhook_listen")? {
                 if s.parse::<std::net::SocketAddr>().is_err() {
                     let line = tr::get(t, "webhook_listen").map_or(1, |v| lines.line_of(&v.span()));
-                    return Err((line, "`telegram.webhook_listen` must be an address like 127.0.0.1:8443".into()));
+                    return Err((
+                        line,
+                        "`telegram.webhook_listen` must be an address like 127.0.0.1:8443".into(),
+                    ));
                 }
                 c.telegram.webhook_listen = s;
             }
@@ -209,21 +250,33 @@ impl Reader<'_> {
         match tr::unknown_keys(t, allowed).first() {
             Some((key, span)) => Err((
                 self.lines.line_of(span),
-                format!("unknown key `{prefix}{key}` (known: {})", allowed.join(", ")),
+                format!(
+                    "unknown key `{prefix}{key}` (known: {})",
+                    allowed.join(", ")
+                ),
             )),
             None => Ok(()),
         }
     }
 
     fn string(&self, t: &DeTable<'_>, prefix: &str, key: &str) -> Res<Option<String>> {
-        let Some(v) = tr::get(t, key) else { return Ok(None) };
+        let Some(v) = tr::get(t, key) else {
+            return Ok(None);
+        };
         tr::as_str(v.get_ref())
             .map(|s| Some(s.to_string()))
-            .map_err(|e| (self.lines.line_of(&v.span()), format!("`{prefix}{key}` must be {e}")))
+            .map_err(|e| {
+                (
+                    self.lines.line_of(&v.span()),
+                    format!("`{prefix}{key}` must be {e}"),
+                )
+            })
     }
 
     fn int(&self, t: &DeTable<'_>, prefix: &str, key: &str, lo: i64, hi: i64) -> Res<Option<i64>> {
-        let Some(v) = tr::get(t, key) else { return Ok(None) };
+        let Some(v) = tr::get(t, key) else {
+            return Ok(None);
+        };
         match tr::as_int(v.get_ref()) {
             Ok(i) if (lo..=hi).contains(&i) => Ok(Some(i)),
             _ => Err((
@@ -233,8 +286,17 @@ impl Reader<'_> {
         }
     }
 
-    fn float(&self, t: &DeTable<'_>, prefix: &str, key: &str, lo: f64, hi: f64) -> Res<Option<f64>> {
-        let Some(v) = tr::get(t, key) else { return Ok(None) };
+    fn float(
+        &self,
+        t: &DeTable<'_>,
+        prefix: &str,
+        key: &str,
+        lo: f64,
+        hi: f64,
+    ) -> Res<Option<f64>> {
+        let Some(v) = tr::get(t, key) else {
+            return Ok(None);
+        };
         match tr::as_float(v.get_ref()) {
             Ok(x) if (lo..=hi).contains(&x) => Ok(Some(x)),
             _ => Err((
@@ -244,11 +306,21 @@ impl Reader<'_> {
         }
     }
 
-    fn table<'a, 'i>(&self, t: &'a DeTable<'i>, prefix: &str, key: &str) -> Res<Option<&'a DeTable<'i>>> {
-        let Some(v) = tr::get(t, key) else { return Ok(None) };
-        tr::as_table(v.get_ref())
-            .map(Some)
-            .map_err(|e| (self.lines.line_of(&v.span()), format!("`{prefix}{key}` must be {e}")))
+    fn table<'a, 'i>(
+        &self,
+        t: &'a DeTable<'i>,
+        prefix: &str,
+        key: &str,
+    ) -> Res<Option<&'a DeTable<'i>>> {
+        let Some(v) = tr::get(t, key) else {
+            return Ok(None);
+        };
+        tr::as_table(v.get_ref()).map(Some).map_err(|e| {
+            (
+                self.lines.line_of(&v.span()),
+                format!("`{prefix}{key}` must be {e}"),
+            )
+        })
     }
 }
 
@@ -284,8 +356,16 @@ mod tests {
     fn wrong_type_is_named_with_its_line() {
         let err = Config::parse("\n[answer]\nmin_confidence = \"high\"\n").unwrap_err();
         assert_eq!(err.0, 3);
-        assert!(err.1.contains("`answer.min_confidence` must be a number"), "{}", err.1);
+        assert!(
+            err.1.contains("`answer.min_confidence` must be a number"),
+            "{}",
+            err.1
+        );
         let err = Config::parse("[telegram]\nthrottle = 1\n").unwrap_err();
-        assert!(err.1.contains("`telegram.throttle` must be true or false"), "{}", err.1);
+        assert!(
+            err.1.contains("`telegram.throttle` must be true or false"),
+            "{}",
+            err.1
+        );
     }
 }

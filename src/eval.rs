@@ -165,13 +165,23 @@ impl Report {
         let mut out = String::new();
         let mut topics: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
         for o in &self.outcomes {
-            let t = topics.entry(o.case.topic.as_deref().unwrap_or("-")).or_default();
+            let t = topics
+                .entry(o.case.topic.as_deref().unwrap_or("-"))
+                .or_default();
             t.0 += 1;
             t.1 += usize::from(o.passed);
         }
-        let _ = writeln!(out, "{:<28} {:>5} {:>6} {:>8}", "topic", "n", "passed", "accuracy");
+        let _ = writeln!(
+            out,
+            "{:<28} {:>5} {:>6} {:>8}",
+            "topic", "n", "passed", "accuracy"
+        );
         for (topic, (n, ok)) in &topics {
-            let _ = writeln!(out, "{topic:<28} {n:>5} {ok:>6} {:>8.3}", *ok as f64 / *n as f64);
+            let _ = writeln!(
+                out,
+                "{topic:<28} {n:>5} {ok:>6} {:>8.3}",
+                *ok as f64 / *n as f64
+            );
         }
         let failures: Vec<&Outcome> = self.failures().collect();
         if !failures.is_empty() {
@@ -190,7 +200,11 @@ impl Report {
                     o.case.id.as_deref().unwrap_or("?"),
                     o.case.topic.as_deref().unwrap_or("-"),
                     o.case.q,
-                    o.case.after.as_ref().map(|a| format!(" (after {a:?})")).unwrap_or_default(),
+                    o.case
+                        .after
+                        .as_ref()
+                        .map(|a| format!(" (after {a:?})"))
+                        .unwrap_or_default(),
                     what,
                     o.entry.as_deref().unwrap_or("none"),
                     o.confidence
@@ -215,7 +229,10 @@ mod tests {
 
     #[test]
     fn normalise_drops_dollars_and_thousands_commas() {
-        assert_eq!(normalise("About $55,560 a year, or 1, 2"), "about 55560 a year, or 1, 2");
+        assert_eq!(
+            normalise("About $55,560 a year, or 1, 2"),
+            "about 55560 a year, or 1, 2"
+        );
         assert_eq!(normalise("5–9 years"), "5-9 years");
     }
 

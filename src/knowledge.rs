@@ -138,12 +138,18 @@ impl Knowledge {
         let files = match knowledge_files(dir) {
             Ok(files) => files,
             Err(e) => {
-                problems.push(file_problem(dir, format!("cannot read the knowledge folder: {e}")));
+                problems.push(file_problem(
+                    dir,
+                    format!("cannot read the knowledge folder: {e}"),
+                ));
                 return (knowledge, problems);
             }
         };
         if files.is_empty() {
-            problems.push(file_problem(dir, "no knowledge files (*.toml) found".into()));
+            problems.push(file_problem(
+                dir,
+                "no knowledge files (*.toml) found".into(),
+            ));
         }
         for path in files {
             let text = match std::fs::read_to_string(&path) {
@@ -156,9 +162,12 @@ impl Knowledge {
             if path.file_name().is_some_and(|n| n == SYNONYMS_FILE) {
                 knowledge.synonyms = parse_synonyms(&path, &text, &mut problems);
             } else {
-                knowledge
-                    .entries
-                    .extend(parse_entries(&path, &text, max_answer_chars, &mut problems));
+                knowledge.entries.extend(parse_entries(
+                    &path,
+                    &text,
+                    max_answer_chars,
+                    &mut problems,
+                ));
             }
         }
         check_references(&knowledge.entries, &mut problems);
@@ -192,7 +201,11 @@ pub fn fingerprint(dir: &Path, salt: &str) -> std::io::Result<String> {
     };
     feed(salt.as_bytes());
     for path in knowledge_files(dir)? {
-        feed(path.file_name().map(|n| n.as_encoded_bytes()).unwrap_or(b""));
+        feed(
+            path.file_name()
+                .map(|n| n.as_encoded_bytes())
+                .unwrap_or(b""),
+        );
         feed(&[0]);
         feed(&std::fs::read(&path)?);
         feed(&[0]);
@@ -414,7 +427,10 @@ fn parse_career(r: &mut EntryReader<'_>, t: &DeTable<'_>, line: usize) -> Option
     for (key, span) in tr::unknown_keys(t, CAREER_KEYS) {
         r.problem(
             r.lines.line_of(&span),
-            format!("unknown key `career.{key}` (allowed: {})", CAREER_KEYS.join(", ")),
+            format!(
+                "unknown key `career.{key}` (allowed: {})",
+                CAREER_KEYS.join(", ")
+            ),
         );
     }
     let name = r.string(t, "name", true);
@@ -550,7 +566,10 @@ fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<S
             for (key, span) in tr::unknown_keys(table, allowed) {
                 problem(
                     lines.line_of(&span),
-                    format!("unknown key `{key}` in [[{kind}]] (allowed: {})", allowed.join(", ")),
+                    format!(
+                        "unknown key `{key}` in [[{kind}]] (allowed: {})",
+                        allowed.join(", ")
+                    ),
                 );
             }
             let mut read = |key: &str, single: bool| -> Vec<String> {
@@ -657,7 +676,15 @@ source = "Guide"
         let (_, problems) = load_text(&[("bad.toml", &bad)]);
         let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         assert!(text.iter().any(|t| t.ends_with("bad.toml:9: a: unknown key `colour` (allowed: id, topic, title, questions, keywords, answer, related, source, career)")), "{text:?}");
-        assert!(text.iter().any(|t| t.contains("bad.toml:3: a: related id `zzz` does not exist")), "{text:?}");
-        assert!(text.iter().any(|t| t.contains("bad.toml:14: a: duplicate id (first defined at")), "{text:?}");
+        assert!(
+            text.iter()
+                .any(|t| t.contains("bad.toml:3: a: related id `zzz` does not exist")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("bad.toml:14: a: duplicate id (first defined at")),
+            "{text:?}"
+        );
     }
 }

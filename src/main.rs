@@ -15,8 +15,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(config.log_level.as_str()))
-        .init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or(config.log_level.as_str()),
+    )
+    .init();
     match cli::run(cli, config) {
         Ok(code) => code,
         Err(e) => {

@@ -71,7 +71,10 @@ mod tests {
         let m = Memory::new(Duration::from_secs(60), 10);
         let t0 = Instant::now();
         m.remember_at(1, "salary", t0);
-        assert_eq!(m.last_at(1, t0 + Duration::from_secs(30)).as_deref(), Some("salary"));
+        assert_eq!(
+            m.last_at(1, t0 + Duration::from_secs(30)).as_deref(),
+            Some("salary")
+        );
         assert_eq!(m.last_at(1, t0 + Duration::from_secs(61)), None);
         assert_eq!(m.last_at(2, t0), None);
     }

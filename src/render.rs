@@ -10,7 +10,11 @@ pub fn plain(reply: &Reply) -> String {
         out.push(')');
     }
     if !reply.did_you_mean.is_empty() {
-        let titles: Vec<&str> = reply.did_you_mean.iter().map(|r| r.title.as_str()).collect();
+        let titles: Vec<&str> = reply
+            .did_you_mean
+            .iter()
+            .map(|r| r.title.as_str())
+            .collect();
         out.push_str("\nDid you mean: ");
         out.push_str(&titles.join(" | "));
         out.push('?');

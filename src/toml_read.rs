@@ -35,7 +35,10 @@ impl Lines {
 /// A parsed TOML document. Parse errors come back as `(line, message)`.
 pub fn parse(text: &str) -> Result<Spanned<DeTable<'_>>, (usize, String)> {
     DeTable::parse(text).map_err(|e| {
-        let line = e.span().map(|s| Lines::new(text).line(s.start)).unwrap_or(1);
+        let line = e
+            .span()
+            .map(|s| Lines::new(text).line(s.start))
+            .unwrap_or(1);
         let message = e.message().trim().to_string();
         (line, message)
     })
@@ -98,8 +101,9 @@ pub fn as_string_list(value: &DeValue<'_>) -> Result<Vec<String>, TypeError> {
 
 pub fn as_int(value: &DeValue<'_>) -> Result<i64, TypeError> {
     match value {
-        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-            .map_err(|_| "an integer"),
+        DeValue::Integer(i) => {
+            i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).map_err(|_| "an integer")
+        }
         _ => Err("an integer"),
     }
 }

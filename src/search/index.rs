@@ -79,14 +79,21 @@ pub fn open_or_build(
     } else {
         format!("no index in {} yet", root.display())
     };
-    log::info!("index: {reason}; building it from {} entries", knowledge.entries.len());
+    log::info!(
+        "index: {reason}; building it from {} entries",
+        knowledge.entries.len()
+    );
     build(root, &dir, knowledge, fingerprint)?;
     remove_other_builds(root, fingerprint);
     open(&dir)
 }
 
 /// Builds the index into `root` whatever is there, and returns the folder it landed in.
-pub fn rebuild(root: &Path, knowledge: &Knowledge, fingerprint: &str) -> Result<PathBuf, SearchError> {
+pub fn rebuild(
+    root: &Path,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+) -> Result<PathBuf, SearchError> {
     let dir = root.join(fingerprint);
     let _ = std::fs::remove_dir_all(&dir);
     build(root, &dir, knowledge, fingerprint)?;
@@ -96,9 +103,7 @@ pub fn rebuild(root: &Path, knowledge: &Knowledge, fingerprint: &str) -> Result<
 
 fn open(dir: &Path) -> Result<(Index, Fields), SearchError> {
     let index = Index::open_in_dir(dir).map_err(|e| SearchError::tantivy(dir, e))?;
-    index
-        .tokenizers()
-        .register(ANALYZER, analyzer::full());
+    index.tokenizers().register(ANALYZER, analyzer::full());
     let (expected, fields) = schema();
     if index.schema() != expected {
         return Err(SearchError::Stale(dir.to_path_buf()));
@@ -106,7 +111,12 @@ fn open(dir: &Path) -> Result<(Index, Fields), SearchError> {
     Ok((index, fields))
 }
 
-fn build(root: &Path, dir: &Path, knowledge: &Knowledge, fingerprint: &str) -> Result<(), SearchError> {
+fn build(
+    root: &Path,
+    dir: &Path,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+) -> Result<(), SearchError> {
     std::fs::create_dir_all(root).map_err(|e| SearchError::io(root, e))?;
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -197,7 +207,10 @@ fn remove_other_builds(root: &Path, fingerprint: &str) {
 }
 
 /// The stored id of every document, by segment and doc id.
-pub fn stored_ids(searcher: &tantivy::Searcher, fields: &Fields) -> Result<Vec<Vec<String>>, tantivy::TantivyError> {
+pub fn stored_ids(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+) -> Result<Vec<Vec<String>>, tantivy::TantivyError> {
     let mut out = Vec::new();
     for reader in searcher.segment_readers() {
         let store = reader.get_store_reader(1)?;

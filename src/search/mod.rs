@@ -18,8 +18,8 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Searcher, Term};
 
 use crate::knowledge::{Knowledge, Problem};
-pub use analyzer::ANALYZER;
 use analyzer::Analyzers;
+pub use analyzer::ANALYZER;
 use index::Fields;
 pub use plan::{Plan, Slot};
 
@@ -91,13 +91,18 @@ pub struct SearchIndex {
 
 impl SearchIndex {
     /// Opens (building if needed) the index for `knowledge` under `index_dir`.
-    pub fn open(index_dir: &Path, knowledge: &Knowledge, fingerprint: &str) -> Result<SearchIndex, SearchError> {
+    pub fn open(
+        index_dir: &Path,
+        knowledge: &Knowledge,
+        fingerprint: &str,
+    ) -> Result<SearchIndex, SearchError> {
         let (index, fields) = index::open_or_build(index_dir, knowledge, fingerprint)?;
         let reader = index
             .reader()
             .map_err(|e| SearchError::tantivy(index_dir, e))?;
         let searcher = reader.searcher();
-        let ids = index::stored_ids(&searcher, &fields).map_err(|e| SearchError::tantivy(index_dir, e))?;
+        let ids = index::stored_ids(&searcher, &fields)
+            .map_err(|e| SearchError::tantivy(index_dir, e))?;
         let by_id: HashMap<&str, usize> = knowledge
             .entries
             .iter()
@@ -125,7 +130,11 @@ impl SearchIndex {
     }
 
     /// Builds the index for `knowledge` afresh (the `index` command).
-    pub fn rebuild(index_dir: &Path, knowledge: &Knowledge, fingerprint: &str) -> Result<PathBuf, SearchError> {
+    pub fn rebuild(
+        index_dir: &Path,
+        knowledge: &Knowledge,
+        fingerprint: &str,
+    ) -> Result<PathBuf, SearchError> {
         index::rebuild(index_dir, knowledge, fingerprint)
     }
 
@@ -141,10 +150,10 @@ impl SearchIndex {
             return Vec::new();
         }
         let query = self.query(plan);
-        let top = match self
-            .searcher
-            .search(&query, &TopDocs::with_limit(CANDIDATES.max(limit)).order_by_score())
-        {
+        let top = match self.searcher.search(
+            &query,
+            &TopDocs::with_limit(CANDIDATES.max(limit)).order_by_score(),
+        ) {
             Ok(top) => top,
             Err(e) => {
                 log::warn!("search failed: {e}");
@@ -161,7 +170,11 @@ impl SearchIndex {
                     .get(addr.doc_id as usize)?;
                 let covered = self.vocab.covered_weight(plan, entry);
                 let total = plan.weight();
-                let coverage = if total > 0.0 { (covered / total).min(1.0) } else { 0.0 };
+                let coverage = if total > 0.0 {
+                    (covered / total).min(1.0)
+                } else {
+                    0.0
+                };
                 let similar = self.vocab.question_similarity(plan, entry);
                 Some(Hit {
                     entry,
@@ -200,10 +213,16 @@ impl SearchIndex {
                     ))
                 } else {
                     Box::new(PhraseQuery::new(
-                        terms.iter().map(|t| Term::from_field_text(field, t)).collect(),
+                        terms
+                            .iter()
+                            .map(|t| Term::from_field_text(field, t))
+                            .collect(),
                     ))
                 };
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(q, boost * field_boost))));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(q, boost * field_boost)),
+                ));
             }
         };
         for slot in &plan.slots {
@@ -216,7 +235,10 @@ impl SearchIndex {
         // Proximity: adjacent question words that stand together in an entry rank it higher.
         for pair in plan.slots.windows(2) {
             if let ([a], [b]) = (pair[0].terms.as_slice(), pair[1].terms.as_slice()) {
-                if a != b && self.vocab.knows_all(&pair[0].terms) && self.vocab.knows_all(&pair[1].terms) {
+                if a != b
+                    && self.vocab.knows_all(&pair[0].terms)
+                    && self.vocab.knows_all(&pair[1].terms)
+                {
                     for field in [self.fields.questions, self.fields.answer] {
                         let mut q = PhraseQuery::new(vec![
                             Term::from_field_text(field, a),

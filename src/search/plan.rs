@@ -25,21 +25,40 @@ const UNKNOWN_FACTOR: f32 = 0.7;
 const ANCHORED_UNKNOWN_FACTOR: f32 = 0.4;
 /// Surface-word phrases that name the subject of the whole knowledge base.
 const SUBJECT_PHRASES: &[&[&str]] = &[
-    &["hit"], &["hits"], &["rhit"], &["health", "information", "technician"],
-    &["health", "information", "technicians"], &["health", "info", "tech"],
-    &["health", "info", "technician"], &["health", "information", "tech"],
-    &["health", "information", "technology"], &["health", "it"],
+    &["hit"],
+    &["hits"],
+    &["rhit"],
+    &["health", "information", "technician"],
+    &["health", "information", "technicians"],
+    &["health", "info", "tech"],
+    &["health", "info", "technician"],
+    &["health", "information", "tech"],
+    &["health", "information", "technology"],
+    &["health", "it"],
 ];
 /// "this career", "the job"…: a reference to the subject at hand.
 const DEICTIC: &[&str] = &["this", "the", "that", "such", "a"];
 const SUBJECT_NOUNS: &[&str] = &[
-    "career", "job", "field", "role", "profession", "occupation", "path", "work", "line",
+    "career",
+    "job",
+    "field",
+    "role",
+    "profession",
+    "occupation",
+    "path",
+    "work",
+    "line",
 ];
 /// Credit for a question word found only in an entry's answer text, not its questions, title or
 /// keywords: weaker evidence that the entry is about it ("nurse" in a reviewer's biography).
 const ANSWER_ONLY_CREDIT: f32 = 0.75;
 /// Weight of an unknown token with digits ("50k", "401k"): numbers say little about the topic.
 const NUMBER_WEIGHT: f32 = 1.0;
+
+/// A phrase as a sequence of terms (or surface words).
+type Phrase = Vec<String>;
+/// A synonym rule after analysis: the phrases that trigger it and the phrases it adds.
+type AnalysedRule = (Vec<Phrase>, Vec<Phrase>);
 
 /// Terms and statistics of the knowledge, computed once per index.
 #[derive(Debug, Default)]
@@ -161,7 +180,11 @@ impl Plan {
             alternatives.retain(|f| *f != terms);
             let corrected = part.iter().find_map(|w| w.2.clone());
             let mut slot = Slot {
-                word: part.iter().map(|w| w.0.as_str()).collect::<Vec<_>>().join(" "),
+                word: part
+                    .iter()
+                    .map(|w| w.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 terms,
                 alternatives,
                 corrected,
@@ -201,13 +224,18 @@ impl Plan {
 /// Whether surface words name the subject: "HIT", "health information technician", "this career"…
 fn names_subject(words: &[String]) -> bool {
     let has = |i: usize, phrase: &[&str]| {
-        phrase.iter().enumerate().all(|(k, p)| words.get(i + k).is_some_and(|w| w == p))
+        phrase
+            .iter()
+            .enumerate()
+            .all(|(k, p)| words.get(i + k).is_some_and(|w| w == p))
     };
     (0..words.len()).any(|i| {
         SUBJECT_PHRASES.iter().any(|p| has(i, p))
             || (DEICTIC.contains(&words[i].as_str())
                 && words.get(i + 1).is_some_and(|w| {
-                    SUBJECT_NOUNS.iter().any(|n| w == n || w.strip_suffix('s') == Some(n))
+                    SUBJECT_NOUNS
+                        .iter()
+                        .any(|n| w == n || w.strip_suffix('s') == Some(n))
                 }))
     })
 }
@@ -255,8 +283,8 @@ impl Vocabulary {
             v.entry_questions.push(questions);
         }
         // Synonyms: phrases as term sequences; one level of chaining ("make" → salary → pay, wage…).
-        let mut rules: Vec<(Vec<Vec<String>>, Vec<Vec<String>>)> = Vec::new();
-        let mut surface_rules: Vec<(Vec<Vec<String>>, Vec<Vec<String>>)> = Vec::new();
+        let mut rules: Vec<AnalysedRule> = Vec::new();
+        let mut surface_rules: Vec<AnalysedRule> = Vec::new();
         for rule in &knowledge.synonyms {
             let typed: Vec<Vec<String>> = rule
                 .from
@@ -289,7 +317,10 @@ impl Vocabulary {
             };
             let from = analyse(&rule.from);
             let to = analyse(&rule.to);
-            surface_rules.push((typed.into_iter().filter(|t| !t.is_empty()).collect(), to.clone()));
+            surface_rules.push((
+                typed.into_iter().filter(|t| !t.is_empty()).collect(),
+                to.clone(),
+            ));
             rules.push((from, to));
         }
         let mut expansions: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
@@ -334,7 +365,10 @@ impl Vocabulary {
             .map(Vec::len)
             .max()
             .unwrap_or(1);
-        v.phrase_starts = expansions.keys().filter_map(|k| k.first().cloned()).collect();
+        v.phrase_starts = expansions
+            .keys()
+            .filter_map(|k| k.first().cloned())
+            .collect();
         v.expansions = expansions;
         v.speller = Speller::new(
             counts
@@ -408,7 +442,10 @@ impl Vocabulary {
 
     /// The weight of the plan's slots that the entry contains (see [`Vocabulary::coverage`]).
     pub fn covered_weight(&self, plan: &Plan, entry: usize) -> f32 {
-        let (Some(terms), Some(strong)) = (self.entry_terms.get(entry), self.entry_strong_terms.get(entry)) else {
+        let (Some(terms), Some(strong)) = (
+            self.entry_terms.get(entry),
+            self.entry_strong_terms.get(entry),
+        ) else {
             return 0.0;
         };
         let has = |set: &HashSet<String>, s: &Slot| {
@@ -444,7 +481,9 @@ impl Vocabulary {
             let mut matched = 0.0;
             let mut used: HashSet<&str> = HashSet::new();
             for s in &plan.slots {
-                let form = s.forms().find(|(f, _)| !f.is_empty() && f.iter().all(|t| q.contains(t)));
+                let form = s
+                    .forms()
+                    .find(|(f, _)| !f.is_empty() && f.iter().all(|t| q.contains(t)));
                 if let Some((f, _)) = form {
                     matched += plan.slot_weight(s);
                     used.extend(f.iter().map(String::as_str));
@@ -501,7 +540,11 @@ pub fn check_synonyms(knowledge: &Knowledge, a: &mut Analyzers) -> Vec<Problem> 
                 .filter(|w| analyzer::stop_words().contains(w.as_str()))
                 .collect();
             // A phrase that collapses to one word fires on that word alone, which is rarely meant.
-            if terms.len() == 1 && words.len() > 1 && !dropped.is_empty() && rule.from.contains(phrase) {
+            if terms.len() == 1
+                && words.len() > 1
+                && !dropped.is_empty()
+                && rule.from.contains(phrase)
+            {
                 problem(
                     rule.line,
                     format!(

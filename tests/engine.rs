@@ -1,0 +1,202 @@
+//! The answering engine on the shipped knowledge: our own regression questions (written fresh, not the
+//! dev set), every entry reachable by its own questions, honest declines, and hostile input.
+
+mod common;
+
+use common::advisor;
+use hitbot::eval;
+
+/// Accuracy bars for tests/data/regression.jsonl.
+const MIN_IN_SCOPE: f64 = 0.90;
+const MIN_OUT_OF_SCOPE: f64 = 0.90;
+
+#[test]
+fn regression_questions_are_answered_right() {
+    let cases = eval::load_cases(&common::root().join("tests/data/regression.jsonl")).unwrap();
+    assert!(
+        cases.len() >= 150,
+        "the regression set has {} questions",
+        cases.len()
+    );
+    let report = eval::run(advisor(), &cases);
+    let (inn, out) = (report.in_scope_accuracy(), report.out_of_scope_accuracy());
+    assert!(
+        inn >= MIN_IN_SCOPE && out >= MIN_OUT_OF_SCOPE,
+        "in_scope={inn:.3} out_of_scope={out:.3}\n{}",
+        report.render()
+    );
+}
+
+#[test]
+fn every_entry_is_found_by_its_own_questions() {
+    let a = advisor();
+    let mut misses = Vec::new();
+    let mut total = 0;
+    for e in &a.knowledge().entries {
+        for q in &e.questions {
+            total += 1;
+            let reply = a.answer(q);
+            let got = reply.entry.as_ref().map(|r| r.id.as_str());
+            let offered = reply.did_you_mean.iter().any(|r| r.id == e.id);
+            if !(reply.confident && (got == Some(e.id.as_str()) || offered)) {
+                misses.push(format!(
+                    "{q:?} -> {got:?} ({:.2}), wanted {}",
+                    reply.confidence, e.id
+                ));
+            }
+        }
+    }
+    let share = misses.len() as f64 / total as f64;
+    assert!(
+        share <= 0.05,
+        "{} of {total} questions miss their entry:\n{}",
+        misses.len(),
+        misses.join("\n")
+    );
+}
+
+#[test]
+fn the_salary_question_from_the_readme() {
+    let reply = advisor().answer("how much do HITs make?");
+    assert!(reply.confident);
+    assert!(reply.text.contains("$55,560"), "{}", reply.text);
+    assert!(reply.source.as_deref().is_some_and(|s| s.contains("BLS")));
+    assert!(!reply.related.is_empty() && reply.related.len() <= 3);
+}
+
+#[test]
+fn declines_have_no_guide_figures_and_list_topics() {
+    for q in [
+        "is it going to snow in denver",
+        "tell me a joke",
+        "asdf qwer zxcv",
+        "?",
+        "",
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            !reply.confident,
+            "{q:?} was answered with {:?}",
+            reply.entry
+        );
+        assert!(
+            reply.text.starts_with("Sorry, I don't know"),
+            "{}",
+            reply.text
+        );
+        assert!(
+            !reply.text.chars().any(|c| c.is_ascii_digit() || c == '$'),
+            "{}",
+            reply.text
+        );
+        assert!(reply.source.is_none());
+    }
+    assert!(advisor().topics().len() >= 6);
+}
+
+#[test]
+fn short_in_scope_questions_are_answered() {
+    for (q, fact) in [
+        ("salary?", "55,560"),
+        ("rhit?", "Registered Health Information Technician"),
+        ("ahima", "1928"),
+        ("hipaa", "1996"),
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            reply.confident && reply.text.contains(fact),
+            "{q:?} -> {:?}: {}",
+            reply.entry,
+            reply.text
+        );
+    }
+}
+
+#[test]
+fn typos_are_corrected() {
+    for (q, fact) in [
+        ("hit salery", "55,560"),
+        (
+            "registerd health information technician certifcation",
+            "AHIMA",
+        ),
+        ("professional orginizations", "AAPC"),
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            reply.confident && reply.text.contains(fact),
+            "{q:?} -> {:?}",
+            reply.entry
+        );
+    }
+}
+
+#[test]
+fn follow_ups_use_the_previous_answer_and_new_questions_do_not() {
+    let a = advisor();
+    let coder = a.answer("tell me about the clinical coder career path");
+    let coder_id = coder.entry.unwrap().id;
+    let pay = a.answer_after("what about their salary?", Some(&coder_id));
+    assert!(pay.text.contains("46,660"), "{:?}: {}", pay.entry, pay.text);
+    let fresh = a.answer_after(
+        "how much do health information technicians make?",
+        Some(&coder_id),
+    );
+    assert!(fresh.text.contains("55,560"), "{:?}", fresh.entry);
+    let amia = a.answer("what is AMIA").entry.unwrap().id;
+    let join = a.answer_after("can students join it?", Some(&amia));
+    assert!(
+        join.confident && join.text.contains("student"),
+        "{:?}",
+        join.entry
+    );
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    let long = "salary ".repeat(2000);
+    let noise: String = (0..10_000u32).filter_map(char::from_u32).collect();
+    let inputs = [
+        "",
+        " ",
+        "\n\t",
+        "?",
+        "salary:",
+        "\"salary\"",
+        "-salary",
+        "*",
+        "salary AND NOT hit",
+        "title:(a OR b)",
+        "rhit^10",
+        "hipaa~2",
+        "[1 TO 5]",
+        "\\",
+        "💰💰💰",
+        "what's the 💸 like?",
+        "<b>salary</b> & more",
+        "NULL",
+        "'; DROP TABLE entries; --",
+        long.as_str(),
+        noise.as_str(),
+        "\u{0}\u{1}\u{2}",
+        "ｓａｌａｒｙ",
+        "Gehalt für HIT?",
+        "зарплата",
+        "薪水",
+    ];
+    for q in inputs {
+        let reply = advisor().answer(q);
+        assert!((0.0..=1.0).contains(&reply.confidence), "{q:?}");
+        assert!(!reply.text.is_empty());
+    }
+}
+
+#[test]
+fn close_runners_up_are_offered_as_did_you_mean() {
+    // Two topics in one question: the best entry answers, and a close runner-up is offered.
+    let reply = advisor().answer("hit salary and job growth");
+    assert!(reply.confident);
+    assert!(!reply.did_you_mean.is_empty(), "{:?}", reply.entry);
+    assert!(reply.did_you_mean.len() <= 2);
+    assert!(!reply.did_you_mean.contains(reply.entry.as_ref().unwrap()));
+}
