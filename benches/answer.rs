@@ -6,24 +6,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hitbot::{Advisor, Config};
 
-const QUESTIONS: &[&str] = &[
-    "how much do HITs make?",
-    "salary?",
-    "rhit requirements",
-    "what does AHIMA do",
-    "which career path pays the most",
-    "do I need a bachelor's degree to become a health information technician",
-    "whats the job outlook for health info techs",
-    "hipaa??",
-    "what soft skills do I need",
-    "certifcation for registerd health information technicians",
-    "list the professional orginizations",
-    "I'm 40 and switching careers from retail, could I get into this field with a certificate and how long would it take?",
-    "what's the weather in paris",
-    "tell me a joke",
-    "qwpoeiru zmxn",
-    "dental hygienist salary?",
-];
+use hitbot::bench::MIXED_QUESTIONS as QUESTIONS;
 
 fn answer(c: &mut Criterion) {
     let config = Config::load().expect("config");

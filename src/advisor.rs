@@ -49,6 +49,9 @@ const FOLLOW_UP_OPENINGS: &[&str] = &[
 /// covers of the question's own words.
 const FOLLOW_UP_OWN_SHARE: f32 = 0.7;
 
+/// A follow-up whose own words weigh less than this ("who is it for?") leans on the context entirely.
+const FOLLOW_UP_LIGHT_WEIGHT: f32 = 2.5;
+
 /// A pointer to an entry, for buttons and lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EntryRef {
@@ -153,8 +156,9 @@ impl Advisor {
                     // The context must not drown the question: the chosen entry still has to cover
                     // the question's own words about as well as the best entry without context.
                     let own = self.index.coverage(&plan, best.entry);
+                    let light = plan.weight() < FOLLOW_UP_LIGHT_WEIGHT;
                     if best.coverage >= self.config.min_confidence
-                        && (!alone_ok || own >= FOLLOW_UP_OWN_SHARE * alone_best)
+                        && (!alone_ok || light || own >= FOLLOW_UP_OWN_SHARE * alone_best)
                     {
                         return self.reply_from(&with);
                     }

@@ -63,6 +63,12 @@ pub enum Command {
     Export,
     /// Run the Telegram bot (needs TELOXIDE_TOKEN).
     Telegram,
+    /// Measure answer latency (p50/p90/p99), start-up time and memory on a mixed question list.
+    Bench {
+        /// Times to answer the whole question list.
+        #[arg(long, default_value_t = 2000)]
+        rounds: usize,
+    },
 }
 
 /// Runs the command; the exit code is 0 on success, 2 for problems the user must fix.
@@ -91,10 +97,12 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
+    let opening = std::time::Instant::now();
     let advisor = match open(&config) {
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
+    let opened_in = opening.elapsed();
     match command {
         Command::Chat => {
             let stdin = io::stdin();
@@ -136,6 +144,23 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             print!("{}", eval::run(&advisor, &cases).render());
         }
         Command::Telegram => return crate::telegram::run_blocking(advisor, &config),
+        Command::Bench { rounds } => {
+            let r = crate::bench::run(&advisor, rounds.max(1));
+            println!("advisor opened in {:.1} ms (index already built)", opened_in.as_secs_f64() * 1e3);
+            println!(
+                "answer: {} questions x {} rounds: p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, mean {:.1} us, {:.0} answers/s on one thread",
+                crate::bench::MIXED_QUESTIONS.len(),
+                r.rounds,
+                r.p50.as_secs_f64() * 1e6,
+                r.p90.as_secs_f64() * 1e6,
+                r.p99.as_secs_f64() * 1e6,
+                r.mean.as_secs_f64() * 1e6,
+                r.per_second
+            );
+            if let Some(kb) = crate::bench::resident_kb() {
+                println!("resident memory: {:.1} MB", kb as f64 / 1024.0);
+            }
+        }
         Command::Check | Command::Index | Command::Export => unreachable!("handled above"),
     }
     Ok(ExitCode::SUCCESS)

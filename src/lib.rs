@@ -4,6 +4,7 @@
 //! → front ends: `telegram`, `chat` (terminal), `cli` (ask, batch, eval, index, check, export).
 
 pub mod advisor;
+pub mod bench;
 pub mod chat;
 pub mod cli;
 pub mod config;

@@ -30,13 +30,14 @@ pub struct Fields {
 }
 
 impl Fields {
-    /// Text fields with their boosts, strongest first.
-    pub fn boosted(&self) -> [(Field, f32); 4] {
+    /// Text fields with their boosts and vocabulary bits (`plan::IN_*`), strongest first.
+    pub fn boosted(&self) -> [(Field, f32, u8); 4] {
+        use super::plan::{IN_ANSWER, IN_KEYWORDS, IN_QUESTIONS, IN_TITLE};
         [
-            (self.questions, 3.0),
-            (self.title, 2.0),
-            (self.keywords, 2.0),
-            (self.answer, 1.0),
+            (self.questions, 3.0, IN_QUESTIONS),
+            (self.title, 2.0, IN_TITLE),
+            (self.keywords, 2.0, IN_KEYWORDS),
+            (self.answer, 1.0, IN_ANSWER),
         ]
     }
 }

@@ -26,6 +26,12 @@ pub use plan::{Plan, Slot};
 /// Bumped whenever the analyzer or schema changes, so old indexes are rebuilt.
 pub const ENGINE_VERSION: &str = "hitbot-index-1";
 
+/// Slots weighing less than this (words in most entries) get no phrase or proximity queries.
+const MIN_PHRASE_WEIGHT: f32 = 0.8;
+
+/// Fields searched with phrase queries.
+const PHRASE_FIELDS: u8 = plan::IN_QUESTIONS | plan::IN_TITLE;
+
 /// How many candidates tantivy returns for re-ranking.
 const CANDIDATES: usize = 8;
 
@@ -204,42 +210,49 @@ impl SearchIndex {
     fn query(&self, plan: &Plan) -> BooleanQuery {
         let fields = self.fields.boosted();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut add = |terms: &[String], boost: f32| {
-            for (field, field_boost) in fields {
-                let q: Box<dyn Query> = if terms.len() == 1 {
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, &terms[0]),
-                        IndexRecordOption::WithFreqs,
-                    ))
-                } else {
-                    Box::new(PhraseQuery::new(
-                        terms
-                            .iter()
-                            .map(|t| Term::from_field_text(field, t))
-                            .collect(),
-                    ))
-                };
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(q, boost * field_boost)),
-                ));
-            }
-        };
         for slot in &plan.slots {
-            for (form, weight) in slot.forms() {
-                if self.vocab.knows_all(form) {
-                    add(form, weight);
+            for (terms, boost) in slot.forms() {
+                // Phrases are costly to match; for words that are everywhere ("HIT") they add nothing.
+                if terms.len() > 1 && slot.weight < MIN_PHRASE_WEIGHT {
+                    continue;
+                }
+                // Only fields that hold every term of the form: the others cannot match.
+                let present = self.vocab.fields_with(terms);
+                for (field, field_boost, bit) in fields {
+                    // Phrases only in the short fields: positions in long answers cost more than
+                    // they tell.
+                    if present & bit == 0 || (terms.len() > 1 && bit & PHRASE_FIELDS == 0) {
+                        continue;
+                    }
+                    let q: Box<dyn Query> = if terms.len() == 1 {
+                        Box::new(TermQuery::new(
+                            Term::from_field_text(field, &terms[0]),
+                            IndexRecordOption::WithFreqs,
+                        ))
+                    } else {
+                        Box::new(PhraseQuery::new(
+                            terms.iter().map(|t| Term::from_field_text(field, t)).collect(),
+                        ))
+                    };
+                    clauses.push((Occur::Should, Box::new(BoostQuery::new(q, boost * field_boost))));
                 }
             }
         }
         // Proximity: adjacent question words that stand together in an entry rank it higher.
         for pair in plan.slots.windows(2) {
+            if pair.iter().any(|s| s.weight < MIN_PHRASE_WEIGHT) {
+                continue;
+            }
             if let ([a], [b]) = (pair[0].terms.as_slice(), pair[1].terms.as_slice()) {
                 if a != b
                     && self.vocab.knows_all(&pair[0].terms)
                     && self.vocab.knows_all(&pair[1].terms)
                 {
-                    for field in [self.fields.questions, self.fields.answer] {
+                    let present = self.vocab.fields_with(&[a.clone(), b.clone()]);
+                    for (field, _, bit) in fields {
+                        if present & bit == 0 || bit != plan::IN_QUESTIONS {
+                            continue;
+                        }
                         let mut q = PhraseQuery::new(vec![
                             Term::from_field_text(field, a),
                             Term::from_field_text(field, b),

@@ -19,10 +19,14 @@ const SYNONYM_WEIGHT: f32 = 0.7;
 const CORRECTED_WEIGHT: f32 = 0.9;
 /// Weight of a word the knowledge has never seen, relative to the rarest known word. Unknown words
 /// are what out-of-scope questions are made of ("dental hygienist", "snow"), so they weigh a lot.
-const UNKNOWN_FACTOR: f32 = 0.7;
+const UNKNOWN_FACTOR: f32 = 1.0;
 /// When the question names the bot's subject ("HITs", "this career"), unknown words are more likely
 /// chatter ("in plain english…") than another topic, and weigh this much less.
 const ANCHORED_UNKNOWN_FACTOR: f32 = 0.4;
+/// Further discount when the subject is the only known thing the question names.
+const SUBJECT_ONLY_FACTOR: f32 = 0.25;
+/// Questions with more content words than this discount unknown words proportionally.
+const LONG_QUESTION_SLOTS: usize = 6;
 /// Surface-word phrases that name the subject of the whole knowledge base.
 const SUBJECT_PHRASES: &[&[&str]] = &[
     &["hit"],
@@ -37,7 +41,7 @@ const SUBJECT_PHRASES: &[&[&str]] = &[
     &["health", "it"],
 ];
 /// "this career", "the job"…: a reference to the subject at hand.
-const DEICTIC: &[&str] = &["this", "the", "that", "such", "a"];
+const DEICTIC: &[&str] = &["this", "the", "that", "such"];
 const SUBJECT_NOUNS: &[&str] = &[
     "career",
     "job",
@@ -64,12 +68,16 @@ type AnalysedRule = (Vec<Phrase>, Vec<Phrase>);
 #[derive(Debug, Default)]
 pub struct Vocabulary {
     n_docs: usize,
-    df: HashMap<String, u32>,
-    entry_terms: Vec<HashSet<String>>,
+    /// Term → dense id; ids index the vectors below and the entry bit sets.
+    ids: HashMap<String, u32>,
+    idf_by_id: Vec<f32>,
+    /// Which fields hold each term (bits: [`IN_QUESTIONS`], [`IN_TITLE`], [`IN_KEYWORDS`], [`IN_ANSWER`]).
+    fields_by_id: Vec<u8>,
+    entry_terms: Vec<Bits>,
     /// Terms of the questions, title and keywords only: matching there is stronger evidence.
-    entry_strong_terms: Vec<HashSet<String>>,
-    /// Terms of each alternate question of each entry.
-    entry_questions: Vec<Vec<Vec<String>>>,
+    entry_strong_terms: Vec<Bits>,
+    /// Each alternate question of each entry: its distinct term ids and their summed idf.
+    entry_questions: Vec<Vec<(Vec<u32>, f32)>>,
     /// Surface word → index term, for every word of the knowledge and the synonyms.
     surface_term: HashMap<String, String>,
     speller: Speller,
@@ -81,6 +89,35 @@ pub struct Vocabulary {
     longest_phrase: usize,
     /// First terms of the synonym phrases: such a word is known even when the knowledge lacks it.
     phrase_starts: HashSet<String>,
+}
+
+pub const IN_QUESTIONS: u8 = 1;
+pub const IN_TITLE: u8 = 2;
+pub const IN_KEYWORDS: u8 = 4;
+pub const IN_ANSWER: u8 = 8;
+
+/// A set of term ids.
+#[derive(Debug, Default, Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn insert(&mut self, id: u32) {
+        let (word, bit) = ((id / 64) as usize, id % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    fn contains(&self, id: u32) -> bool {
+        self.0
+            .get((id / 64) as usize)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+
+    fn contains_all(&self, ids: &[u32]) -> bool {
+        !ids.is_empty() && ids.iter().all(|i| self.contains(*i))
+    }
 }
 
 /// One content word (or synonym phrase) of a question.
@@ -98,6 +135,8 @@ pub struct Slot {
     pub known: bool,
     /// Importance of the slot for coverage (idf-like).
     pub weight: f32,
+    /// Term ids of each form, in the order of [`Slot::forms`]; `None` where a term is unknown.
+    form_ids: Vec<Option<Vec<u32>>>,
 }
 
 impl Slot {
@@ -122,6 +161,8 @@ pub struct Plan {
     pub slots: Vec<Slot>,
     /// Whether the question names the subject (HITs, "this career"), which discounts unknown words.
     pub anchored: bool,
+    /// Multiplier for the weight of unknown words in this question (see [`Plan::new`]).
+    pub unknown_factor: f32,
 }
 
 impl Plan {
@@ -131,7 +172,8 @@ impl Plan {
             None => question,
         };
         let surface = analyzer::tokens(&mut a.surface, text);
-        let anchored = names_subject(&surface);
+        let subject = subject_words(&surface);
+        let anchored = !subject.is_empty();
         // 1. Content words, each resolved to a known term, a correction, or left unknown.
         let mut words: Vec<(String, String, Option<String>)> = Vec::new();
         for word in surface {
@@ -190,8 +232,11 @@ impl Plan {
                 corrected,
                 known: false,
                 weight: 0.0,
+                form_ids: Vec::new(),
             };
-            let known = slot.forms().any(|(f, _)| vocab.knows_all(f));
+            let ids: Vec<Option<Vec<u32>>> = slot.forms().map(|(f, _)| vocab.form_ids(f)).collect();
+            slot.form_ids = ids;
+            let known = slot.form_ids.iter().any(Option::is_some);
             slot.known = known;
             slot.weight = vocab.weight(&slot);
             if !slots.iter().any(|s| s.terms == slot.terms) {
@@ -199,7 +244,25 @@ impl Plan {
             }
             i += matched;
         }
-        Plan { slots, anchored }
+        // Unknown words weigh less when the question names the subject, less still when the subject is
+        // all it names ("in plain english, what does a HIT do?"), and less in long questions, where
+        // personal context ("I'm 45, I work retail…") surrounds the actual question.
+        let mut unknown_factor = 1.0;
+        if anchored {
+            unknown_factor *= ANCHORED_UNKNOWN_FACTOR;
+            let is_subject = |s: &Slot| s.word.split(' ').all(|w| subject.iter().any(|x| x == w));
+            if slots.iter().filter(|s| s.known).all(is_subject) {
+                unknown_factor *= SUBJECT_ONLY_FACTOR;
+            }
+        }
+        if slots.len() > LONG_QUESTION_SLOTS {
+            unknown_factor *= LONG_QUESTION_SLOTS as f32 / slots.len() as f32;
+        }
+        Plan {
+            slots,
+            anchored,
+            unknown_factor,
+        }
     }
 
     pub fn known_slots(&self) -> usize {
@@ -213,31 +276,40 @@ impl Plan {
 
     /// A slot's weight in this question: unknown words count less when the subject is named.
     pub fn slot_weight(&self, slot: &Slot) -> f32 {
-        if !slot.known && self.anchored {
-            slot.weight * ANCHORED_UNKNOWN_FACTOR
-        } else {
+        if slot.known {
             slot.weight
+        } else {
+            slot.weight * self.unknown_factor
         }
     }
 }
 
-/// Whether surface words name the subject: "HIT", "health information technician", "this career"…
-fn names_subject(words: &[String]) -> bool {
+
+/// The surface words that name the subject: "HIT", "health information technician", the noun of
+/// "this career"… Empty when the question does not name it.
+fn subject_words(words: &[String]) -> Vec<String> {
     let has = |i: usize, phrase: &[&str]| {
         phrase
             .iter()
             .enumerate()
             .all(|(k, p)| words.get(i + k).is_some_and(|w| w == p))
     };
-    (0..words.len()).any(|i| {
-        SUBJECT_PHRASES.iter().any(|p| has(i, p))
-            || (DEICTIC.contains(&words[i].as_str())
-                && words.get(i + 1).is_some_and(|w| {
-                    SUBJECT_NOUNS
-                        .iter()
-                        .any(|n| w == n || w.strip_suffix('s') == Some(n))
-                }))
-    })
+    let mut found = Vec::new();
+    for i in 0..words.len() {
+        for p in SUBJECT_PHRASES.iter().filter(|p| has(i, p)) {
+            found.extend(p.iter().map(|w| w.to_string()));
+        }
+        if DEICTIC.contains(&words[i].as_str()) {
+            if let Some(w) = words.get(i + 1).filter(|w| {
+                SUBJECT_NOUNS
+                    .iter()
+                    .any(|n| *w == n || w.strip_suffix('s') == Some(n))
+            }) {
+                found.push(w.clone());
+            }
+        }
+    }
+    found
 }
 
 impl Vocabulary {
@@ -247,40 +319,59 @@ impl Vocabulary {
             ..Vocabulary::default()
         };
         let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut df: Vec<u32> = Vec::new();
         for e in &knowledge.entries {
-            let mut terms = HashSet::new();
-            let mut strong = HashSet::new();
+            let mut terms = Bits::default();
+            let mut strong = Bits::default();
+            let mut seen: Vec<u32> = Vec::new();
             let mut questions = Vec::new();
-            let texts = std::iter::once(&e.title)
-                .chain(&e.questions)
-                .chain(&e.keywords)
-                .chain(std::iter::once(&e.answer));
-            for (n, text) in texts.enumerate() {
-                let mut these = Vec::new();
+            let texts = std::iter::once((&e.title, IN_TITLE))
+                .chain(e.questions.iter().map(|q| (q, IN_QUESTIONS)))
+                .chain(e.keywords.iter().map(|k| (k, IN_KEYWORDS)))
+                .chain(std::iter::once((&e.answer, IN_ANSWER)));
+            for (text, field) in texts {
+                let mut these: Vec<u32> = Vec::new();
                 for word in analyzer::tokens(&mut a.surface, text) {
                     if let Some(term) = v.term_of(&word, a) {
                         if !word.chars().any(|c| c.is_ascii_digit()) {
                             *counts.entry(word.clone()).or_default() += 1;
                         }
                         v.surface_term.entry(word).or_insert_with(|| term.clone());
-                        these.push(term);
+                        let next = v.ids.len() as u32;
+                        let id = *v.ids.entry(term).or_insert(next);
+                        if id == next {
+                            v.fields_by_id.push(0);
+                            df.push(0);
+                        }
+                        v.fields_by_id[id as usize] |= field;
+                        if !these.contains(&id) {
+                            these.push(id);
+                        }
                     }
                 }
-                let is_answer = n == 1 + e.questions.len() + e.keywords.len();
-                if !is_answer {
-                    strong.extend(these.iter().cloned());
+                for &id in &these {
+                    terms.insert(id);
+                    if field != IN_ANSWER {
+                        strong.insert(id);
+                    }
+                    if !seen.contains(&id) {
+                        seen.push(id);
+                        df[id as usize] += 1;
+                    }
                 }
-                if (1..=e.questions.len()).contains(&n) {
-                    questions.push(these.clone());
+                if field == IN_QUESTIONS {
+                    questions.push(these);
                 }
-                terms.extend(these);
-            }
-            for t in &terms {
-                *v.df.entry(t.clone()).or_default() += 1;
             }
             v.entry_terms.push(terms);
             v.entry_strong_terms.push(strong);
-            v.entry_questions.push(questions);
+            v.entry_questions.push(questions.into_iter().map(|q| (q, 0.0)).collect());
+        }
+        v.idf_by_id = df.iter().map(|d| v.idf(*d)).collect();
+        for questions in &mut v.entry_questions {
+            for (ids, sum) in questions.iter_mut() {
+                *sum = ids.iter().map(|i| v.idf_by_id[*i as usize]).sum();
+            }
         }
         // Synonyms: phrases as term sequences; one level of chaining ("make" → salary → pay, wage…).
         let mut rules: Vec<AnalysedRule> = Vec::new();
@@ -391,12 +482,30 @@ impl Vocabulary {
 
     /// Whether a term occurs in the knowledge or starts a synonym rule.
     pub fn knows(&self, term: &str) -> bool {
-        self.df.contains_key(term) || self.phrase_starts.contains(term)
+        self.ids.contains_key(term) || self.phrase_starts.contains(term)
     }
 
     /// Whether every term of a form occurs in the knowledge.
     pub fn knows_all(&self, form: &[String]) -> bool {
-        !form.is_empty() && form.iter().all(|t| self.df.contains_key(t))
+        !form.is_empty() && form.iter().all(|t| self.ids.contains_key(t))
+    }
+
+    /// The ids of a form's terms, if all are known.
+    fn form_ids(&self, form: &[String]) -> Option<Vec<u32>> {
+        if form.is_empty() {
+            return None;
+        }
+        form.iter().map(|t| self.ids.get(t).copied()).collect()
+    }
+
+    /// The fields (bit set of `IN_*`) that hold every term of a form.
+    pub fn fields_with(&self, form: &[String]) -> u8 {
+        form.iter().fold(0xff, |acc, t| {
+            acc & self
+                .ids
+                .get(t)
+                .map_or(0, |i| self.fields_by_id[*i as usize])
+        })
     }
 
     /// BM25-style inverse document frequency; an unseen term gets the highest.
@@ -408,7 +517,11 @@ impl Vocabulary {
 
     fn form_weight(&self, form: &[String]) -> f32 {
         form.iter()
-            .map(|t| self.idf(self.df.get(t).copied().unwrap_or(0)))
+            .map(|t| {
+                self.ids
+                    .get(t)
+                    .map_or(self.idf(0), |i| self.idf_by_id[*i as usize])
+            })
             .fold(0.0, f32::max)
     }
 
@@ -442,18 +555,11 @@ impl Vocabulary {
 
     /// The weight of the plan's slots that the entry contains (see [`Vocabulary::coverage`]).
     pub fn covered_weight(&self, plan: &Plan, entry: usize) -> f32 {
-        let (Some(terms), Some(strong)) = (
-            self.entry_terms.get(entry),
-            self.entry_strong_terms.get(entry),
-        ) else {
+        let (Some(terms), Some(strong)) = (self.entry_terms.get(entry), self.entry_strong_terms.get(entry)) else {
             return 0.0;
         };
-        let has = |set: &HashSet<String>, s: &Slot| {
-            s.forms()
-                .any(|(f, _)| !f.is_empty() && f.iter().all(|t| set.contains(t)))
-        };
-        let covered: f32 = plan
-            .slots
+        let has = |set: &Bits, s: &Slot| s.form_ids.iter().flatten().any(|ids| set.contains_all(ids));
+        plan.slots
             .iter()
             .map(|s| {
                 let credit = if has(strong, s) {
@@ -465,8 +571,7 @@ impl Vocabulary {
                 };
                 credit * plan.slot_weight(s)
             })
-            .sum();
-        covered
+            .sum()
     }
 
     /// How closely the question matches the entry's closest alternate question: weighted overlap
@@ -476,27 +581,28 @@ impl Vocabulary {
             return 0.0;
         };
         let total = plan.weight();
+        let mut used: Vec<u32> = Vec::new();
         let mut best: f32 = 0.0;
-        for q in questions {
+        for (ids, idf_sum) in questions {
+            used.clear();
             let mut matched = 0.0;
-            let mut used: HashSet<&str> = HashSet::new();
             for s in &plan.slots {
                 let form = s
-                    .forms()
-                    .find(|(f, _)| !f.is_empty() && f.iter().all(|t| q.contains(t)));
-                if let Some((f, _)) = form {
+                    .form_ids
+                    .iter()
+                    .flatten()
+                    .find(|f| f.iter().all(|t| ids.contains(t)));
+                if let Some(f) = form {
                     matched += plan.slot_weight(s);
-                    used.extend(f.iter().map(String::as_str));
+                    for t in f {
+                        if !used.contains(t) {
+                            used.push(*t);
+                        }
+                    }
                 }
             }
-            let extra: f32 = q
-                .iter()
-                .filter(|t| !used.contains(t.as_str()))
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .map(|t| self.idf(self.df.get(t).copied().unwrap_or(0)))
-                .sum();
-            let union = total + extra;
+            let used_idf: f32 = used.iter().map(|i| self.idf_by_id[*i as usize]).sum();
+            let union = total + (idf_sum - used_idf).max(0.0);
             if union > 0.0 {
                 best = best.max(matched / union);
             }

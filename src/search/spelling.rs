@@ -8,7 +8,24 @@ use std::collections::HashMap;
 #[derive(Debug, Default, Clone)]
 pub struct Speller {
     known: HashMap<String, u32>,
-    by_len: Vec<Vec<(Vec<char>, String, u32)>>,
+    by_len: Vec<Vec<Candidate>>,
+}
+
+/// A vocabulary word ready for comparison.
+#[derive(Debug, Clone)]
+struct Candidate {
+    chars: Vec<char>,
+    /// Which letters a-z occur: each edit changes at most two bits, a cheap filter before the DP.
+    letters: u32,
+    text: String,
+    freq: u32,
+}
+
+fn letters(chars: &[char]) -> u32 {
+    chars.iter().fold(0, |m, c| match c {
+        'a'..='z' => m | 1 << (*c as u32 - 'a' as u32),
+        _ => m,
+    })
 }
 
 /// How many edits a word of `len` characters may be corrected by.
@@ -26,16 +43,21 @@ impl Speller {
         for (w, n) in words {
             *known.entry(w).or_default() += n;
         }
-        let mut by_len: Vec<Vec<(Vec<char>, String, u32)>> = Vec::new();
+        let mut by_len: Vec<Vec<Candidate>> = Vec::new();
         for (w, n) in &known {
             let chars: Vec<char> = w.chars().collect();
             if by_len.len() <= chars.len() {
                 by_len.resize(chars.len() + 1, Vec::new());
             }
-            by_len[chars.len()].push((chars, w.clone(), *n));
+            by_len[chars.len()].push(Candidate {
+                letters: letters(&chars),
+                chars,
+                text: w.clone(),
+                freq: *n,
+            });
         }
         for bucket in &mut by_len {
-            bucket.sort_by(|a, b| a.1.cmp(&b.1));
+            bucket.sort_by(|a, b| a.text.cmp(&b.text));
         }
         Speller { known, by_len }
     }
@@ -52,8 +74,9 @@ impl Speller {
         self.known.is_empty()
     }
 
-    /// The closest vocabulary word to an unknown `word`, or `None` when the word is known, has
-    /// digits, is too short, or nothing is close enough. Ties go to the more frequent word.
+    /// The closest vocabulary word to an unknown `word` that starts with the same letter, or `None`
+    /// when the word is known, has digits, is too short, or nothing is close enough. Ties go to the
+    /// more frequent word.
     pub fn correct(&self, word: &str) -> Option<&str> {
         if self.contains(word) || word.chars().any(|c| !c.is_alphabetic()) {
             return None;
@@ -64,10 +87,15 @@ impl Speller {
             return None;
         }
         let mut best: Option<(usize, u32, &str)> = None;
+        let mask = letters(&chars);
         let lo = chars.len().saturating_sub(limit);
         let hi = (chars.len() + limit).min(self.by_len.len().saturating_sub(1));
         for bucket in self.by_len.get(lo..=hi).into_iter().flatten() {
-            for (cand, text, freq) in bucket {
+            for Candidate { chars: cand, letters, text, freq } in bucket {
+                // Typos rarely hit the first letter; allowing it turns "bread" into "read".
+                if cand.first() != chars.first() || (mask ^ letters).count_ones() as usize > 2 * limit {
+                    continue;
+                }
                 let Some(d) = osa_distance(&chars, cand, limit) else {
                     continue;
                 };
