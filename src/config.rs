@@ -1,6 +1,6 @@
 //! `config.toml`: where the knowledge and index live, answer limits, the confidence threshold, logging,
 //! and the `[telegram]` table. A missing file means defaults; an unknown key or a wrong type is an error
-//! naming the key and its line. `HITBOT_CONFIG` points at another file. Secrets never live here.
+//! naming the key and its line. `HITBOT_CONFIG` points at another file. The bot token never lives here.
 
 use std::path::{Path, PathBuf};
 
@@ -50,6 +50,9 @@ pub struct TelegramConfig {
     pub webhook_url: Option<String>,
     /// Webhook mode: local address the webhook server listens on.
     pub webhook_listen: String,
+    /// Webhook mode: the secret Telegram sends with every update, so that nobody else can post
+    /// updates. Unset = a random one for each start (set it only if a proxy must check it).
+    pub webhook_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
                 send_attempts: 4,
                 webhook_url: None,
                 webhook_listen: "127.0.0.1:8443".into(),
+                webhook_secret: None,
             },
         }
     }
@@ -185,6 +189,7 @@ impl Config {
                     "send_attempts",
                     "webhook_url",
                     "webhook_listen",
+                    "webhook_secret",
                 ],
             )?;
             if let Some(v) = tr::get(t, "admins") {
@@ -233,6 +238,19 @@ impl Config {
                     ));
                 }
                 c.telegram.webhook_listen = s;
+            }
+            if let Some(s) = r.string(t, "telegram.", "webhook_secret")? {
+                // Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+                let ok = (1..=256).contains(&s.len())
+                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                if !ok {
+                    let line = tr::get(t, "webhook_secret").map_or(1, |v| lines.line_of(&v.span()));
+                    return Err((
+                        line,
+                        "`telegram.webhook_secret` must be 1-256 characters of A-Z, a-z, 0-9, _ and -".into(),
+                    ));
+                }
+                c.telegram.webhook_secret = Some(s);
             }
         }
         Ok(c)
@@ -343,6 +361,27 @@ mod tests {
         assert_eq!(c.answer.min_confidence, 0.6);
         assert_eq!(c.telegram.admins, vec![1, 2]);
         assert!(!c.telegram.throttle);
+    }
+
+    #[test]
+    fn telegram_webhook_keys_are_read_and_checked() {
+        let c = Config::parse(
+            "[telegram]\nwebhook_url = \"https://bot.example.org/hitbot\"\nwebhook_listen = \"0.0.0.0:8443\"\n\
+             webhook_secret = \"s3cret_-X\"\nsend_attempts = 6\n",
+        )
+        .unwrap();
+        assert_eq!(c.telegram.webhook_url.as_deref(), Some("https://bot.example.org/hitbot"));
+        assert_eq!(c.telegram.webhook_listen, "0.0.0.0:8443");
+        assert_eq!(c.telegram.webhook_secret.as_deref(), Some("s3cret_-X"));
+        assert_eq!(c.telegram.send_attempts, 6);
+        assert_eq!(Config::default().telegram.webhook_secret, None);
+        assert!(Config::default().telegram.throttle);
+
+        let err = Config::parse("[telegram]\n\nwebhook_secret = \"has space\"\n").unwrap_err();
+        assert_eq!(err.0, 3);
+        assert!(err.1.contains("`telegram.webhook_secret`"), "{}", err.1);
+        let err = Config::parse("[telegram]\nwebhook_url = \"http://insecure\"\n").unwrap_err();
+        assert!(err.1.contains("https://"), "{}", err.1);
     }
 
     #[test]
