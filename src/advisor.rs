@@ -165,7 +165,27 @@ impl Advisor {
                 }
             }
         }
+        if alone.first().is_none_or(|h| h.coverage < self.config.min_confidence) {
+            if let Some(part) = self.best_fragment(question) {
+                return self.reply_from(&part);
+            }
+        }
         self.reply_from(&alone)
+    }
+
+    /// In a long message the actual question often sits among personal context ("I'm 45 and thinking
+    /// about a second career. … can I get in faster with a certificate?"). Tries each sentence and
+    /// comma-separated part, and returns the confident part that covers the most weight.
+    fn best_fragment(&self, question: &str) -> Option<Vec<Hit>> {
+        let parts = fragments(question);
+        if parts.len() < 2 {
+            return None;
+        }
+        parts
+            .into_iter()
+            .map(|p| self.ranked(p))
+            .filter(|hits| hits.first().is_some_and(|h| h.coverage >= self.config.min_confidence))
+            .max_by(|a, b| a[0].covered.total_cmp(&b[0].covered))
     }
 
     /// The reply for one entry, as a button press or a command shows it.
@@ -293,7 +313,9 @@ impl Advisor {
 /// Loads the knowledge and fails with every problem when any is found (structure and synonyms).
 pub fn load_checked(config: &Config) -> Result<Knowledge, AdvisorError> {
     let (knowledge, mut problems) = Knowledge::load(&config.knowledge_dir, config.answer.max_chars);
-    problems.extend(SearchIndex::check_synonyms(&knowledge));
+    if !problems.iter().any(|p| p.message.starts_with("not valid TOML")) {
+        problems.extend(SearchIndex::check_synonyms(&knowledge));
+    }
     if problems.is_empty() {
         Ok(knowledge)
     } else {
@@ -302,6 +324,27 @@ pub fn load_checked(config: &Config) -> Result<Knowledge, AdvisorError> {
             problems,
         })
     }
+}
+
+/// Most parts of a long message tried on their own.
+const MAX_FRAGMENTS: usize = 8;
+
+/// The sentences of a message, and the comma-separated parts of each, in order.
+pub fn fragments(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for sentence in text.split(['.', '?', '!', ';', '\n']) {
+        let sentence = sentence.trim();
+        if sentence.is_empty() {
+            continue;
+        }
+        let parts: Vec<&str> = sentence.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        if parts.len() > 1 {
+            out.push(sentence);
+        }
+        out.extend(parts);
+    }
+    out.truncate(MAX_FRAGMENTS);
+    out
 }
 
 /// The words naming an entry's subject, added to a follow-up question.
@@ -342,6 +385,16 @@ mod tests {
         assert!(!is_follow_up("how much do HITs make?"));
         assert!(!is_follow_up("android salary"));
         assert!(!is_follow_up("what does AHIMA do"));
+    }
+
+    #[test]
+    fn fragments_split_sentences_and_commas() {
+        assert_eq!(
+            fragments("I'm 45. Do I need college, or a certificate?"),
+            vec!["I'm 45", "Do I need college, or a certificate", "Do I need college", "or a certificate"]
+        );
+        assert_eq!(fragments("salary?"), vec!["salary"]);
+        assert!(fragments("...").is_empty());
     }
 
     #[test]

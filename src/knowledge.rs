@@ -170,7 +170,11 @@ impl Knowledge {
                 ));
             }
         }
-        check_references(&knowledge.entries, &mut problems);
+        // References into a file that could not be parsed would all look broken: check them only
+        // when every file was read.
+        if !problems.iter().any(|p| p.message.starts_with("not valid TOML")) {
+            check_references(&knowledge.entries, &mut problems);
+        }
         (knowledge, problems)
     }
 

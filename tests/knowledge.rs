@@ -81,7 +81,6 @@ fn broken_files_report_every_problem_with_file_and_line() {
             "{}:36: numbers: `related` must be a list of strings",
             f("entries.toml")
         ),
-        format!("{}:3: not valid TOML", f("syntax.toml")),
         format!(
             "{}:2: expands to nothing: none of `zebra`, `giraffe`",
             f("synonyms.toml")
@@ -98,6 +97,18 @@ fn broken_files_report_every_problem_with_file_and_line() {
             "missing {line:?} in:\n{err}"
         );
     }
+}
+
+#[test]
+fn a_syntax_error_names_its_line_and_skips_cross_checks() {
+    let dir = root().join("tests/fixtures/syntax");
+    let config = temp_config("syntax", &dir, "");
+    let out = hitbot(&["check"], "", Some(&config));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let want = format!("{}:3: not valid TOML", dir.join("entries.toml").display());
+    assert!(err.lines().any(|l| l.starts_with(&want)), "{err}");
+    assert!(!err.contains("does not exist"), "{err}");
 }
 
 #[test]

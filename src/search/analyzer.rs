@@ -137,6 +137,8 @@ const STOP_WORDS: &[&str] = &[
     "her",
     "here",
     "hers",
+    "hold",
+    "holds",
     "herself",
     "hey",
     "hi",
