@@ -242,7 +242,8 @@ impl Config {
             if let Some(s) = r.string(t, "telegram.", "webhook_secret")? {
                 // Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
                 let ok = (1..=256).contains(&s.len())
-                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
                 if !ok {
                     let line = tr::get(t, "webhook_secret").map_or(1, |v| lines.line_of(&v.span()));
                     return Err((
@@ -370,7 +371,10 @@ mod tests {
              webhook_secret = \"s3cret_-X\"\nsend_attempts = 6\n",
         )
         .unwrap();
-        assert_eq!(c.telegram.webhook_url.as_deref(), Some("https://bot.example.org/hitbot"));
+        assert_eq!(
+            c.telegram.webhook_url.as_deref(),
+            Some("https://bot.example.org/hitbot")
+        );
         assert_eq!(c.telegram.webhook_listen, "0.0.0.0:8443");
         assert_eq!(c.telegram.webhook_secret.as_deref(), Some("s3cret_-X"));
         assert_eq!(c.telegram.send_attempts, 6);

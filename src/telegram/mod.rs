@@ -100,10 +100,18 @@ pub fn run_blocking(advisor: Advisor, config: &Config) -> anyhow::Result<ExitCod
             return Ok(ExitCode::from(2));
         }
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let code = runtime.block_on(async {
         let bot = Bot::from_env();
-        run(bot, Arc::new(advisor), Options::from_config(config), stop_signal()).await
+        run(
+            bot,
+            Arc::new(advisor),
+            Options::from_config(config),
+            stop_signal(),
+        )
+        .await
     });
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
@@ -195,7 +203,11 @@ pub async fn run(
             log::error!("handler error: {}", secrets::redact(&e.to_string()))
         }))
         // Updates of one chat in order, chats concurrently; inline queries (no chat) by user.
-        .distribution_function(|u: &Update| u.chat().map(|c| c.id.0).or_else(|| u.from().map(|f| f.id.0 as i64)))
+        .distribution_function(|u: &Update| {
+            u.chat()
+                .map(|c| c.id.0)
+                .or_else(|| u.from().map(|f| f.id.0 as i64))
+        })
         .build();
     let token = dispatcher.shutdown_token();
     let watcher = tokio::spawn({
@@ -223,7 +235,10 @@ pub async fn run(
                 log::warn!("deleteWebhook failed: {}", describe(&e));
             }
             let listener = Polling::builder(bot.clone()).timeout(POLL_TIMEOUT).build();
-            log::info!("hitbot is running as @{} with {entries} knowledge entries ({mode})", me.username());
+            log::info!(
+                "hitbot is running as @{} with {entries} knowledge entries ({mode})",
+                me.username()
+            );
             dispatcher
                 .try_dispatch_with_listener(listener, Arc::new(listener_error))
                 .await
@@ -236,7 +251,10 @@ pub async fn run(
                     return Ok(code);
                 }
             };
-            log::info!("hitbot is running as @{} with {entries} knowledge entries ({mode})", me.username());
+            log::info!(
+                "hitbot is running as @{} with {entries} knowledge entries ({mode})",
+                me.username()
+            );
             dispatcher
                 .try_dispatch_with_listener(listener, Arc::new(no_listener_errors))
                 .await
@@ -260,10 +278,8 @@ pub async fn run(
     }
 }
 
-fn wait_for_stop(mut rx: watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    }
+async fn wait_for_stop(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
 }
 
 async fn no_listener_errors(e: std::convert::Infallible) {
@@ -299,7 +315,11 @@ async fn set_up_profile(bot: Bot) {
     if let Err(e) = bot.set_my_description().description(DESCRIPTION).await {
         log::warn!("setMyDescription failed: {}", describe(&e));
     }
-    if let Err(e) = bot.set_my_short_description().short_description(SHORT_DESCRIPTION).await {
+    if let Err(e) = bot
+        .set_my_short_description()
+        .short_description(SHORT_DESCRIPTION)
+        .await
+    {
         log::warn!("setMyShortDescription failed: {}", describe(&e));
     }
 }
@@ -310,9 +330,13 @@ async fn webhook_listener(
     bot: &Bot,
     url: &str,
     telegram: &TelegramConfig,
-) -> Result<impl teloxide::update_listeners::UpdateListener<Err = std::convert::Infallible>, ExitCode> {
+) -> Result<impl teloxide::update_listeners::UpdateListener<Err = std::convert::Infallible>, ExitCode>
+{
     let address: SocketAddr = telegram.webhook_listen.parse().map_err(|_| {
-        log::error!("`telegram.webhook_listen` is not an address: {}", telegram.webhook_listen);
+        log::error!(
+            "`telegram.webhook_listen` is not an address: {}",
+            telegram.webhook_listen
+        );
         ExitCode::from(2)
     })?;
     let url = url::Url::parse(url).map_err(|e| {
@@ -327,12 +351,17 @@ async fn webhook_listener(
         log::error!("cannot listen on {address} for the webhook: {e}");
         ExitCode::from(2)
     })?;
-    let (listener, stopped, router) = webhooks::axum_to_router(bot.clone(), options).await.map_err(|e| {
-        log::error!("setWebhook failed: {}", describe(&e));
-        ExitCode::from(1)
-    })?;
+    let (listener, stopped, router) = webhooks::axum_to_router(bot.clone(), options)
+        .await
+        .map_err(|e| {
+            log::error!("setWebhook failed: {}", describe(&e));
+            ExitCode::from(1)
+        })?;
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(tcp, router).with_graceful_shutdown(stopped).await {
+        if let Err(e) = axum::serve(tcp, router)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
             log::error!("the webhook server failed: {e}");
         }
     });

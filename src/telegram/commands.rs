@@ -1,0 +1,111 @@
+//! The bot's commands: the menu set with `setMyCommands` and the `/help` list. The doc comment of
+//! each variant is its description. Names are lowercase (`/start`), as Telegram requires.
+
+use teloxide::macros::BotCommands;
+
+#[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
+#[command(rename_rule = "lowercase")]
+pub enum Command {
+    /// Welcome and the topic menu
+    Start(String),
+    /// How to use this bot
+    Help,
+    /// What HITs earn, and the job outlook
+    Salary,
+    /// Skills a HIT needs
+    Skills,
+    /// The RHIT credential and how to get it
+    Certification,
+    /// The five career paths
+    Careers,
+    /// Professional organizations
+    Organizations,
+    /// Common questions
+    Faq,
+    /// Where the answers come from
+    About,
+}
+
+/// What an entry's message lists as buttons under the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum More {
+    /// The entry's own related entries.
+    Related,
+    /// Every career-path entry (those with a career table row).
+    CareerPaths,
+    /// Every other entry of the same topic.
+    SameTopic,
+}
+
+impl Command {
+    /// The knowledge entry a topic command answers from.
+    pub fn entry_id(&self) -> Option<&'static str> {
+        Some(match self {
+            Command::Salary => "salary",
+            Command::Skills => "skills",
+            Command::Certification => "certification",
+            Command::Careers => "careers",
+            Command::Organizations => "organizations",
+            Command::Faq => "faq",
+            Command::About => "about",
+            Command::Start(_) | Command::Help => return None,
+        })
+    }
+}
+
+/// What the message for entry `id` lists under its answer, however it was asked for (`/careers`, the
+/// Careers button, a deep link): the five paths under the careers hub, every organization under the
+/// organizations hub, every question under the FAQ hub, else the entry's related entries.
+pub fn listing(id: &str) -> More {
+    match id {
+        "careers" => More::CareerPaths,
+        "organizations" | "faq" => More::SameTopic,
+        _ => More::Related,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teloxide::utils::command::BotCommands as _;
+
+    #[test]
+    fn menu_names_are_valid_for_telegram() {
+        let commands = Command::bot_commands();
+        assert_eq!(commands.len(), 9);
+        for c in commands {
+            let name = c.command.trim_start_matches('/');
+            assert!(
+                !name.is_empty()
+                    && name.len() <= 32
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{name}"
+            );
+            assert!(
+                (1..=256).contains(&c.description.chars().count()),
+                "{}",
+                c.description
+            );
+        }
+    }
+
+    #[test]
+    fn parses_deep_links_and_mentions() {
+        assert_eq!(
+            Command::parse("/start", "hitbot").ok(),
+            Some(Command::Start(String::new()))
+        );
+        assert_eq!(
+            Command::parse("/start salary", "hitbot").ok(),
+            Some(Command::Start("salary".into()))
+        );
+        assert_eq!(
+            Command::parse("/salary@hitbot", "hitbot").ok(),
+            Some(Command::Salary)
+        );
+        assert!(Command::parse("/salary@otherbot", "hitbot").is_err());
+        assert!(Command::parse("/Start", "hitbot").is_err());
+    }
+}
