@@ -165,7 +165,10 @@ impl Advisor {
                 }
             }
         }
-        if alone.first().is_none_or(|h| h.coverage < self.config.min_confidence) {
+        if alone
+            .first()
+            .is_none_or(|h| h.coverage < self.config.min_confidence)
+        {
             if let Some(part) = self.best_fragment(question) {
                 return self.reply_from(&part);
             }
@@ -184,7 +187,11 @@ impl Advisor {
         parts
             .into_iter()
             .map(|p| self.ranked(p))
-            .filter(|hits| hits.first().is_some_and(|h| h.coverage >= self.config.min_confidence))
+            .filter(|hits| {
+                hits.first().is_some_and(|h| {
+                    h.coverage >= self.config.min_confidence && h.covered >= FRAGMENT_MIN_COVERED
+                })
+            })
             .max_by(|a, b| a[0].covered.total_cmp(&b[0].covered))
     }
 
@@ -313,7 +320,10 @@ impl Advisor {
 /// Loads the knowledge and fails with every problem when any is found (structure and synonyms).
 pub fn load_checked(config: &Config) -> Result<Knowledge, AdvisorError> {
     let (knowledge, mut problems) = Knowledge::load(&config.knowledge_dir, config.answer.max_chars);
-    if !problems.iter().any(|p| p.message.starts_with("not valid TOML")) {
+    if !problems
+        .iter()
+        .any(|p| p.message.starts_with("not valid TOML"))
+    {
         problems.extend(SearchIndex::check_synonyms(&knowledge));
     }
     if problems.is_empty() {
@@ -326,6 +336,10 @@ pub fn load_checked(config: &Config) -> Result<Knowledge, AdvisorError> {
     }
 }
 
+/// A part of a long message must match at least this much weight to stand for the whole message: one
+/// generic word ("answer", "rules") is not enough.
+const FRAGMENT_MIN_COVERED: f32 = 3.5;
+
 /// Most parts of a long message tried on their own.
 const MAX_FRAGMENTS: usize = 8;
 
@@ -337,7 +351,11 @@ pub fn fragments(text: &str) -> Vec<&str> {
         if sentence.is_empty() {
             continue;
         }
-        let parts: Vec<&str> = sentence.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        let parts: Vec<&str> = sentence
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
         if parts.len() > 1 {
             out.push(sentence);
         }
@@ -391,7 +409,12 @@ mod tests {
     fn fragments_split_sentences_and_commas() {
         assert_eq!(
             fragments("I'm 45. Do I need college, or a certificate?"),
-            vec!["I'm 45", "Do I need college, or a certificate", "Do I need college", "or a certificate"]
+            vec![
+                "I'm 45",
+                "Do I need college, or a certificate",
+                "Do I need college",
+                "or a certificate"
+            ]
         );
         assert_eq!(fragments("salary?"), vec!["salary"]);
         assert!(fragments("...").is_empty());

@@ -146,7 +146,10 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Telegram => return crate::telegram::run_blocking(advisor, &config),
         Command::Bench { rounds } => {
             let r = crate::bench::run(&advisor, rounds.max(1));
-            println!("advisor opened in {:.1} ms (index already built)", opened_in.as_secs_f64() * 1e3);
+            println!(
+                "advisor opened in {:.1} ms (index already built)",
+                opened_in.as_secs_f64() * 1e3
+            );
             println!(
                 "answer: {} questions x {} rounds: p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, mean {:.1} us, {:.0} answers/s on one thread",
                 crate::bench::MIXED_QUESTIONS.len(),

@@ -172,7 +172,10 @@ impl Knowledge {
         }
         // References into a file that could not be parsed would all look broken: check them only
         // when every file was read.
-        if !problems.iter().any(|p| p.message.starts_with("not valid TOML")) {
+        if !problems
+            .iter()
+            .any(|p| p.message.starts_with("not valid TOML"))
+        {
             check_references(&knowledge.entries, &mut problems);
         }
         (knowledge, problems)
@@ -669,7 +672,7 @@ source = "Guide"
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(k.entries.len(), 2);
         assert_eq!(k.entries[0].line, 3);
-        assert_eq!(k.entries[1].line, 13);
+        assert_eq!(k.entries[1].line, 12);
     }
 
     #[test]
@@ -687,7 +690,7 @@ source = "Guide"
         );
         assert!(
             text.iter()
-                .any(|t| t.contains("bad.toml:14: a: duplicate id (first defined at")),
+                .any(|t| t.contains("bad.toml:13: a: duplicate id (first defined at")),
             "{text:?}"
         );
     }

@@ -186,7 +186,7 @@ impl SearchIndex {
                     entry,
                     score,
                     coverage,
-                    rank: coverage + 0.35 * score / best + 0.4 * similar,
+                    rank: 2.0 * coverage + 0.35 * score / best + 0.4 * similar,
                     covered,
                     total,
                 })
@@ -231,10 +231,16 @@ impl SearchIndex {
                         ))
                     } else {
                         Box::new(PhraseQuery::new(
-                            terms.iter().map(|t| Term::from_field_text(field, t)).collect(),
+                            terms
+                                .iter()
+                                .map(|t| Term::from_field_text(field, t))
+                                .collect(),
                         ))
                     };
-                    clauses.push((Occur::Should, Box::new(BoostQuery::new(q, boost * field_boost))));
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(q, boost * field_boost)),
+                    ));
                 }
             }
         }

@@ -187,6 +187,9 @@ impl Plan {
                 words.push((word, term, None));
                 continue;
             }
+            if is_misspelled_stop_word(&word) {
+                continue;
+            }
             match vocab.speller.correct(&word) {
                 Some(fixed) => {
                     let fixed_term = vocab.term_of(fixed, a).unwrap_or_else(|| fixed.to_string());
@@ -284,6 +287,28 @@ impl Plan {
     }
 }
 
+/// Whether an unknown short word is a typo of a stop word ("waht", "hwo", "teh", "dose").
+fn is_misspelled_stop_word(word: &str) -> bool {
+    let chars: Vec<char> = word.chars().collect();
+    if !(3..=5).contains(&chars.len()) {
+        return false;
+    }
+    let mut sorted = chars.clone();
+    sorted.sort_unstable();
+    analyzer::stop_words().iter().any(|stop| {
+        let s: Vec<char> = stop.chars().collect();
+        if s.len() < 3 || s.first() != chars.first() && chars.len() > 3 {
+            return false;
+        }
+        // Three letters: only swapped letters ("teh", "hwo"); "dan" is a name, not "don".
+        if chars.len() == 3 {
+            let mut t = s.clone();
+            t.sort_unstable();
+            return t == sorted && super::spelling::osa_distance(&chars, &s, 1) == Some(1);
+        }
+        super::spelling::osa_distance(&chars, &s, 1).is_some()
+    })
+}
 
 /// The surface words that name the subject: "HIT", "health information technician", the noun of
 /// "this career"… Empty when the question does not name it.
@@ -365,7 +390,8 @@ impl Vocabulary {
             }
             v.entry_terms.push(terms);
             v.entry_strong_terms.push(strong);
-            v.entry_questions.push(questions.into_iter().map(|q| (q, 0.0)).collect());
+            v.entry_questions
+                .push(questions.into_iter().map(|q| (q, 0.0)).collect());
         }
         v.idf_by_id = df.iter().map(|d| v.idf(*d)).collect();
         for questions in &mut v.entry_questions {
@@ -555,10 +581,14 @@ impl Vocabulary {
 
     /// The weight of the plan's slots that the entry contains (see [`Vocabulary::coverage`]).
     pub fn covered_weight(&self, plan: &Plan, entry: usize) -> f32 {
-        let (Some(terms), Some(strong)) = (self.entry_terms.get(entry), self.entry_strong_terms.get(entry)) else {
+        let (Some(terms), Some(strong)) = (
+            self.entry_terms.get(entry),
+            self.entry_strong_terms.get(entry),
+        ) else {
             return 0.0;
         };
-        let has = |set: &Bits, s: &Slot| s.form_ids.iter().flatten().any(|ids| set.contains_all(ids));
+        let has =
+            |set: &Bits, s: &Slot| s.form_ids.iter().flatten().any(|ids| set.contains_all(ids));
         plan.slots
             .iter()
             .map(|s| {
@@ -689,4 +719,202 @@ pub fn check_synonyms(knowledge: &Knowledge, a: &mut Analyzers) -> Vec<Problem> 
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::knowledge::{Entry, SynonymRule};
+
+    fn entry(id: &str, questions: &[&str], answer: &str) -> Entry {
+        Entry {
+            id: id.into(),
+            topic: "salary".into(),
+            title: id.into(),
+            questions: questions.iter().map(|q| q.to_string()).collect(),
+            keywords: Vec::new(),
+            answer: answer.into(),
+            related: Vec::new(),
+            source: "test".into(),
+            career: None,
+            file: "t.toml".into(),
+            line: 1,
+        }
+    }
+
+    fn rule(from: &[&str], to: &[&str]) -> SynonymRule {
+        SynonymRule {
+            from: from.iter().map(|s| s.to_string()).collect(),
+            to: to.iter().map(|s| s.to_string()).collect(),
+            line: 1,
+        }
+    }
+
+    fn fixture() -> (Vocabulary, Analyzers) {
+        let knowledge = Knowledge {
+            entries: vec![
+                entry(
+                    "salary",
+                    &["how much do technicians earn"],
+                    "The median salary is high.",
+                ),
+                entry(
+                    "ehr",
+                    &["what is an electronic health record"],
+                    "Records kept on computers.",
+                ),
+                entry(
+                    "rhit",
+                    &["what is the rhit credential"],
+                    "Registered Health Information Technician.",
+                ),
+                entry(
+                    "skill",
+                    &["organization skills"],
+                    "Keeping records in order.",
+                ),
+                entry(
+                    "orgs",
+                    &["which professional associations exist"],
+                    "Four associations.",
+                ),
+            ],
+            synonyms: vec![
+                rule(&["salary", "pay", "wage"], &["salary", "pay", "wage"]),
+                rule(&["make"], &["salary"]),
+                rule(
+                    &["ehr", "emr", "electronic health record"],
+                    &["ehr", "emr", "electronic health record"],
+                ),
+                rule(&["organizations"], &["associations"]),
+                rule(
+                    &["associate", "two year degree"],
+                    &["associate", "two year degree"],
+                ),
+                rule(
+                    &["associations", "societies"],
+                    &["associations", "societies"],
+                ),
+            ],
+            synonyms_file: "synonyms.toml".into(),
+        };
+        let mut a = Analyzers::new();
+        let v = Vocabulary::new(&knowledge, &mut a);
+        (v, a)
+    }
+
+    fn plan(q: &str) -> Plan {
+        let (v, mut a) = fixture();
+        Plan::new(q, &v, &mut a)
+    }
+
+    #[test]
+    fn synonyms_expand_both_ways_for_groups() {
+        let p = plan("wage");
+        assert_eq!(p.slots.len(), 1);
+        assert!(p.slots[0].known);
+        assert!(p.slots[0]
+            .alternatives
+            .contains(&vec!["salari".to_string()]));
+    }
+
+    #[test]
+    fn one_way_expansions_do_not_reverse() {
+        assert!(plan("make").slots[0]
+            .alternatives
+            .contains(&vec!["salari".to_string()]));
+        let salary = plan("salary");
+        assert!(!salary.slots[0]
+            .alternatives
+            .contains(&vec!["make".to_string()]));
+    }
+
+    #[test]
+    fn multi_word_phrases_become_one_slot_with_their_abbreviation() {
+        let p = plan("electronic health record");
+        assert_eq!(p.slots.len(), 1, "{:?}", p.slots);
+        assert!(p.slots[0].alternatives.contains(&vec!["ehr".to_string()]));
+        let p = plan("emr");
+        assert!(p.slots[0].alternatives.contains(&vec![
+            "electron".to_string(),
+            "health".to_string(),
+            "record".to_string()
+        ]));
+    }
+
+    #[test]
+    fn words_that_stem_alike_keep_their_own_synonyms() {
+        // "associate" (the degree) and "associations" (the bodies) both stem to "associ".
+        let degree = plan("associate");
+        assert!(degree.slots[0].alternatives.contains(&vec![
+            "two".into(),
+            "year".into(),
+            "degre".into()
+        ]));
+        assert!(
+            !degree.slots[0]
+                .alternatives
+                .contains(&vec!["societi".to_string()]),
+            "{:?}",
+            degree.slots
+        );
+        let bodies = plan("associations");
+        assert!(
+            bodies.slots[0]
+                .alternatives
+                .contains(&vec!["societi".to_string()]),
+            "{:?}",
+            bodies.slots
+        );
+        assert!(
+            !bodies.slots[0].alternatives.iter().any(|f| f.len() == 3),
+            "{:?}",
+            bodies.slots
+        );
+    }
+
+    #[test]
+    fn unknown_words_are_corrected_and_known_words_kept() {
+        let p = plan("salery");
+        assert_eq!(p.slots[0].corrected.as_deref(), Some("salary"));
+        assert!(p.slots[0].known);
+        let p = plan("records");
+        assert_eq!(p.slots[0].corrected, None);
+    }
+
+    #[test]
+    fn misspelled_stop_words_are_dropped() {
+        assert!(plan("waht salary").slots.iter().all(|s| s.word != "waht"));
+        assert!(plan("teh salary").slots.iter().all(|s| s.word != "teh"));
+        assert!(plan("dan salary").slots.iter().any(|s| s.word == "dan"));
+    }
+
+    #[test]
+    fn coverage_decides_abstention() {
+        let (v, mut a) = fixture();
+        let in_scope = Plan::new("technician salary", &v, &mut a);
+        assert!(v.coverage(&in_scope, 0) > 0.9);
+        // Another occupation's pay: the unknown words outweigh the matched one.
+        let other = Plan::new("dental hygienist salary", &v, &mut a);
+        assert!(v.coverage(&other, 0) < 0.5, "{}", v.coverage(&other, 0));
+        let nothing = Plan::new("qwpoeiru zmxn", &v, &mut a);
+        assert_eq!(nothing.known_slots(), 0);
+        assert_eq!(v.coverage(&nothing, 0), 0.0);
+    }
+
+    #[test]
+    fn answer_only_matches_count_less() {
+        let (v, mut a) = fixture();
+        let p = Plan::new("median", &v, &mut a);
+        let c = v.coverage(&p, 0);
+        assert!((c - ANSWER_ONLY_CREDIT).abs() < 1e-6, "{c}");
+    }
+
+    #[test]
+    fn naming_the_subject_discounts_unknown_words() {
+        let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert!(!subject_words(&words("in plain english what does a hit do")).is_empty());
+        assert!(!subject_words(&words("is this career worth it")).is_empty());
+        assert!(subject_words(&words("is it going to snow")).is_empty());
+    }
 }

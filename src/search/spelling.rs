@@ -91,9 +91,17 @@ impl Speller {
         let lo = chars.len().saturating_sub(limit);
         let hi = (chars.len() + limit).min(self.by_len.len().saturating_sub(1));
         for bucket in self.by_len.get(lo..=hi).into_iter().flatten() {
-            for Candidate { chars: cand, letters, text, freq } in bucket {
+            for Candidate {
+                chars: cand,
+                letters,
+                text,
+                freq,
+            } in bucket
+            {
                 // Typos rarely hit the first letter; allowing it turns "bread" into "read".
-                if cand.first() != chars.first() || (mask ^ letters).count_ones() as usize > 2 * limit {
+                if cand.first() != chars.first()
+                    || (mask ^ letters).count_ones() as usize > 2 * limit
+                {
                     continue;
                 }
                 let Some(d) = osa_distance(&chars, cand, limit) else {
