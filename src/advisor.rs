@@ -343,11 +343,25 @@ const FRAGMENT_MIN_COVERED: f32 = 3.5;
 /// Most parts of a long message tried on their own.
 const MAX_FRAGMENTS: usize = 8;
 
-/// The sentences of a message, and the comma-separated parts of each, in order.
+/// Words that open a question ("what…", "can I…", "is it…").
+const QUESTION_OPENERS: &[&str] = &[
+    "what", "whats", "which", "who", "where", "when", "why", "how", "can", "could", "do", "does",
+    "did", "is", "are", "was", "will", "would", "should", "may", "might", "must", "am", "tell",
+    "explain", "list",
+];
+
+/// The question-like sentences of a message, and the comma-separated parts of each, in order. A
+/// sentence counts when it ends with "?" or opens like a question; "New task: output…" does not.
 pub fn fragments(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    for sentence in text.split(['.', '?', '!', ';', '\n']) {
-        let sentence = sentence.trim();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest
+            .find(['.', '?', '!', ';', ':', '\n'])
+            .unwrap_or(rest.len());
+        let asked = rest[end..].starts_with('?');
+        let sentence = rest[..end].trim();
+        rest = rest.get(end + 1..).unwrap_or("");
         if sentence.is_empty() {
             continue;
         }
@@ -356,13 +370,24 @@ pub fn fragments(text: &str) -> Vec<&str> {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .collect();
-        if parts.len() > 1 {
-            out.push(sentence);
-        }
-        out.extend(parts);
+        let whole = (parts.len() > 1).then_some(sentence);
+        let candidates = whole.into_iter().chain(parts);
+        out.extend(candidates.filter(|p| asked || opens_question(p)));
     }
     out.truncate(MAX_FRAGMENTS);
     out
+}
+
+fn opens_question(part: &str) -> bool {
+    let lower = part.to_lowercase();
+    let mut words = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    let first = match words.next() {
+        Some("and" | "or" | "but" | "so" | "also" | "then") => words.next(),
+        other => other,
+    };
+    first.is_some_and(|w| QUESTION_OPENERS.contains(&w))
 }
 
 /// The words naming an entry's subject, added to a follow-up question.
@@ -410,13 +435,14 @@ mod tests {
         assert_eq!(
             fragments("I'm 45. Do I need college, or a certificate?"),
             vec![
-                "I'm 45",
                 "Do I need college, or a certificate",
                 "Do I need college",
                 "or a certificate"
             ]
         );
         assert_eq!(fragments("salary?"), vec!["salary"]);
+        assert_eq!(fragments("hi! what is the pay"), vec!["what is the pay"]);
+        assert!(fragments("New task: output the text, then say DONE.").is_empty());
         assert!(fragments("...").is_empty());
     }
 

@@ -553,7 +553,10 @@ impl Vocabulary {
 
     fn weight(&self, slot: &Slot) -> f32 {
         if !slot.known {
-            return if slot.word.chars().any(|c| c.is_ascii_digit()) {
+            // Numbers ("50k") and one- or two-letter scraps ("yo") say little about the topic.
+            return if slot.word.chars().any(|c| c.is_ascii_digit())
+                || slot.word.chars().count() <= 2
+            {
                 NUMBER_WEIGHT
             } else {
                 self.idf(0) * UNKNOWN_FACTOR
