@@ -14,6 +14,8 @@ use crate::toml_read::{self as tr, Lines};
 
 /// The file holding the domain vocabulary, inside the knowledge folder.
 pub const SYNONYMS_FILE: &str = "synonyms.toml";
+/// The file listing other careers and topics the bot declines, inside the knowledge folder.
+pub const SCOPE_FILE: &str = "scope.toml";
 
 /// Topics an entry may belong to, in the order menus show them.
 pub const TOPICS: &[&str] = &[
@@ -104,6 +106,9 @@ pub struct Knowledge {
     pub entries: Vec<Entry>,
     pub synonyms: Vec<SynonymRule>,
     pub synonyms_file: PathBuf,
+    /// Words naming other careers and topics (`scope.toml`): a question using one without naming
+    /// health information technicians is declined.
+    pub other_topics: Vec<String>,
 }
 
 /// One thing wrong with the knowledge files.
@@ -161,6 +166,8 @@ impl Knowledge {
             };
             if path.file_name().is_some_and(|n| n == SYNONYMS_FILE) {
                 knowledge.synonyms = parse_synonyms(&path, &text, &mut problems);
+            } else if path.file_name().is_some_and(|n| n == SCOPE_FILE) {
+                knowledge.other_topics = parse_scope(&path, &text, &mut problems);
             } else {
                 knowledge.entries.extend(parse_entries(
                     &path,
@@ -513,6 +520,49 @@ fn check_references(entries: &[Entry], problems: &mut Vec<Problem>) {
                 message,
             });
         }
+    }
+}
+
+fn parse_scope(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<String> {
+    let doc = match tr::parse(text) {
+        Ok(doc) => doc,
+        Err((line, message)) => {
+            problems.push(Problem {
+                file: path.to_path_buf(),
+                line,
+                entry: None,
+                message: format!("not valid TOML: {message}"),
+            });
+            return Vec::new();
+        }
+    };
+    let lines = Lines::new(text);
+    for (key, span) in tr::unknown_keys(doc.get_ref(), &["other_topics"]) {
+        problems.push(Problem {
+            file: path.to_path_buf(),
+            line: lines.line_of(&span),
+            entry: None,
+            message: format!("unknown key `{key}` (allowed: other_topics)"),
+        });
+    }
+    match tr::get(doc.get_ref(), "other_topics") {
+        None => Vec::new(),
+        Some(v) => match tr::as_string_list(v.get_ref()) {
+            Ok(words) => words
+                .into_iter()
+                .map(|w| w.trim().to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect(),
+            Err(expected) => {
+                problems.push(Problem {
+                    file: path.to_path_buf(),
+                    line: lines.line_of(&v.span()),
+                    entry: None,
+                    message: format!("`other_topics` must be {expected}"),
+                });
+                Vec::new()
+            }
+        },
     }
 }
 

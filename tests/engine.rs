@@ -200,3 +200,34 @@ fn close_runners_up_are_offered_as_did_you_mean() {
     assert!(reply.did_you_mean.len() <= 2);
     assert!(!reply.did_you_mean.contains(reply.entry.as_ref().unwrap()));
 }
+
+#[test]
+fn other_careers_are_declined_unless_hits_are_named() {
+    for q in [
+        "how much do nurses make",
+        "what training does a firefighter need",
+        "job outlook for pilots",
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            !reply.confident,
+            "{q:?} was answered with {:?}",
+            reply.entry
+        );
+    }
+    let reply = advisor().answer("do HITs make more than nurses?");
+    assert!(
+        reply.confident && reply.text.contains("55,560"),
+        "{:?}",
+        reply.entry
+    );
+}
+
+#[test]
+fn the_question_inside_a_long_message_is_answered() {
+    let reply = advisor().answer(
+        "Hello there. I've worked in retail for ten years and my back hurts. Which states pay health information technicians best?",
+    );
+    assert!(reply.confident, "{:?} {}", reply.entry, reply.confidence);
+    assert!(reply.text.contains("Maryland"), "{}", reply.text);
+}

@@ -152,7 +152,7 @@ impl SearchIndex {
     /// The best entries for a plan, best first, with their coverage. `prefer` adds weight to entries
     /// the caller favours (follow-up context), as extra rank.
     pub fn search(&self, plan: &Plan, limit: usize) -> Vec<Hit> {
-        if plan.known_slots() == 0 {
+        if plan.known_slots() == 0 || plan.foreign {
             return Vec::new();
         }
         let query = self.query(plan);

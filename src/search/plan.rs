@@ -39,6 +39,10 @@ const SUBJECT_PHRASES: &[&[&str]] = &[
     &["health", "information", "tech"],
     &["health", "information", "technology"],
     &["health", "it"],
+    &["health", "information"],
+    &["health", "info"],
+    &["health", "informatics"],
+    &["informatics"],
 ];
 /// "this career", "the job"…: a reference to the subject at hand.
 const DEICTIC: &[&str] = &["this", "the", "that", "such"];
@@ -89,6 +93,8 @@ pub struct Vocabulary {
     longest_phrase: usize,
     /// First terms of the synonym phrases: such a word is known even when the knowledge lacks it.
     phrase_starts: HashSet<String>,
+    /// Terms of other careers and topics (`scope.toml`).
+    other_topics: HashSet<String>,
 }
 
 pub const IN_QUESTIONS: u8 = 1;
@@ -163,6 +169,8 @@ pub struct Plan {
     pub anchored: bool,
     /// Multiplier for the weight of unknown words in this question (see [`Plan::new`]).
     pub unknown_factor: f32,
+    /// The question is about another career or topic (a `scope.toml` word, subject not named).
+    pub foreign: bool,
 }
 
 impl Plan {
@@ -172,8 +180,14 @@ impl Plan {
             None => question,
         };
         let surface = analyzer::tokens(&mut a.surface, text);
-        let subject = subject_words(&surface);
+        let (subject, named) = subject_words(&surface);
         let anchored = !subject.is_empty();
+        let foreign = !named
+            && !vocab.other_topics.is_empty()
+            && surface.iter().any(|w| {
+                vocab.other_topics.contains(w)
+                    || a.term(w).is_some_and(|t| vocab.other_topics.contains(&t))
+            });
         // 1. Content words, each resolved to a known term, a correction, or left unknown.
         let mut words: Vec<(String, String, Option<String>)> = Vec::new();
         for word in surface {
@@ -265,6 +279,7 @@ impl Plan {
             slots,
             anchored,
             unknown_factor,
+            foreign,
         }
     }
 
@@ -311,8 +326,9 @@ fn is_misspelled_stop_word(word: &str) -> bool {
 }
 
 /// The surface words that name the subject: "HIT", "health information technician", the noun of
-/// "this career"… Empty when the question does not name it.
-fn subject_words(words: &[String]) -> Vec<String> {
+/// "this career"… Empty when the question does not name it. The flag says whether the subject is
+/// named outright (not just "the job").
+fn subject_words(words: &[String]) -> (Vec<String>, bool) {
     let has = |i: usize, phrase: &[&str]| {
         phrase
             .iter()
@@ -320,9 +336,11 @@ fn subject_words(words: &[String]) -> Vec<String> {
             .all(|(k, p)| words.get(i + k).is_some_and(|w| w == p))
     };
     let mut found = Vec::new();
+    let mut named = false;
     for i in 0..words.len() {
         for p in SUBJECT_PHRASES.iter().filter(|p| has(i, p)) {
             found.extend(p.iter().map(|w| w.to_string()));
+            named = true;
         }
         if DEICTIC.contains(&words[i].as_str()) {
             if let Some(w) = words.get(i + 1).filter(|w| {
@@ -334,7 +352,7 @@ fn subject_words(words: &[String]) -> Vec<String> {
             }
         }
     }
-    found
+    (found, named)
 }
 
 impl Vocabulary {
@@ -487,6 +505,15 @@ impl Vocabulary {
             .filter_map(|k| k.first().cloned())
             .collect();
         v.expansions = expansions;
+        v.other_topics = knowledge
+            .other_topics
+            .iter()
+            .flat_map(|w| {
+                let mut forms = vec![w.clone()];
+                forms.extend(a.term(w));
+                forms
+            })
+            .collect();
         v.speller = Speller::new(
             counts
                 .into_iter()
@@ -916,8 +943,9 @@ mod tests {
     #[test]
     fn naming_the_subject_discounts_unknown_words() {
         let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        assert!(!subject_words(&words("in plain english what does a hit do")).is_empty());
-        assert!(!subject_words(&words("is this career worth it")).is_empty());
-        assert!(subject_words(&words("is it going to snow")).is_empty());
+        assert_eq!(subject_words(&words("in plain english what does a hit do")).1, true);
+        assert!(!subject_words(&words("is this career worth it")).0.is_empty());
+        assert!(!subject_words(&words("is this career worth it")).1);
+        assert!(subject_words(&words("is it going to snow")).0.is_empty());
     }
 }
