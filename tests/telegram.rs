@@ -444,6 +444,15 @@ async fn a_sticker_gets_a_one_line_hint() {
     );
     let reply = api.wait_for_replies(1, 2).await.remove(1);
     assert!(reply.text().starts_with("I read text questions only"));
+    // Content teloxide cannot classify (here a voice message without its size) gets the hint too.
+    api.message(
+        1,
+        1,
+        json!({ "voice": { "file_id": "V", "file_unique_id": "VU", "duration": 2 } }),
+        None,
+    );
+    let reply = api.wait_for_replies(1, 3).await.remove(2);
+    assert!(reply.text().starts_with("I read text questions only"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -111,7 +111,9 @@ async fn on_message(app: Arc<App>, msg: Message, me: Me) -> HandlerResult {
     }
     let chat = msg.chat.id;
     let Some(text) = msg.text() else {
-        if matches!(msg.kind, MessageKind::Common(_)) {
+        // Stickers, photos, voice... (`Empty`: content this teloxide version cannot read). Service
+        // messages (members joining, pins) get nothing.
+        if matches!(msg.kind, MessageKind::Common(_) | MessageKind::Empty {}) {
             let hint = Rendered {
                 html: TEXT_ONLY.to_string(),
                 keyboard: Vec::new(),
