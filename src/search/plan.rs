@@ -197,6 +197,11 @@ impl Plan {
             let Some(term) = vocab.term_of(&word, a) else {
                 continue;
             };
+            // Another career in a question about HITs ("do HITs make more than nurses?") is a point
+            // of comparison the knowledge cannot speak to: leave it out of the search.
+            if vocab.other_topics.contains(&word) || vocab.other_topics.contains(&term) {
+                continue;
+            }
             if vocab.knows(&term) {
                 words.push((word, term, None));
                 continue;
