@@ -165,11 +165,13 @@ impl Advisor {
                 }
             }
         }
-        if alone
+        let unsure = alone
             .first()
-            .is_none_or(|h| h.coverage < self.config.min_confidence)
-        {
-            if let Some(part) = self.best_fragment(question) {
+            .is_none_or(|h| h.coverage < self.config.min_confidence);
+        // A long message that mixes context with a question: answer the part phrased as a question.
+        let long = plan.slots.len() >= LONG_MESSAGE_SLOTS;
+        if unsure || long {
+            if let Some(part) = self.best_fragment(question, !unsure) {
                 return self.reply_from(&part);
             }
         }
@@ -179,20 +181,25 @@ impl Advisor {
     /// In a long message the actual question often sits among personal context ("I'm 45 and thinking
     /// about a second career. … can I get in faster with a certificate?"). Tries each sentence and
     /// comma-separated part, and returns the confident part that covers the most weight.
-    fn best_fragment(&self, question: &str) -> Option<Vec<Hit>> {
+    /// With `openers_only`, only parts that open like a question ("what kind of salary…") count.
+    fn best_fragment(&self, question: &str, openers_only: bool) -> Option<Vec<Hit>> {
         let parts = fragments(question);
         if parts.len() < 2 {
             return None;
         }
+        // Parts phrased as a question first, then the one that covers the most.
         parts
             .into_iter()
-            .map(|p| self.ranked(p))
-            .filter(|hits| {
+            .map(|p| (opens_question(p), p))
+            .filter(|(opens, _)| *opens || !openers_only)
+            .map(|(opens, p)| (opens, self.ranked(p)))
+            .filter(|(_, hits)| {
                 hits.first().is_some_and(|h| {
                     h.coverage >= self.config.min_confidence && h.covered >= FRAGMENT_MIN_COVERED
                 })
             })
-            .max_by(|a, b| a[0].covered.total_cmp(&b[0].covered))
+            .max_by(|(oa, a), (ob, b)| oa.cmp(ob).then(a[0].covered.total_cmp(&b[0].covered)))
+            .map(|(_, hits)| hits)
     }
 
     /// The reply for one entry, as a button press or a command shows it.
@@ -339,6 +346,9 @@ pub fn load_checked(config: &Config) -> Result<Knowledge, AdvisorError> {
 /// A part of a long message must match at least this much weight to stand for the whole message: one
 /// generic word ("answer", "rules") is not enough.
 const FRAGMENT_MIN_COVERED: f32 = 3.5;
+
+/// A message with this many content words is long: the part phrased as a question is answered.
+const LONG_MESSAGE_SLOTS: usize = 8;
 
 /// Most parts of a long message tried on their own.
 const MAX_FRAGMENTS: usize = 8;
