@@ -832,6 +832,7 @@ mod tests {
                 ),
             ],
             synonyms_file: "synonyms.toml".into(),
+            other_topics: vec!["dentist".into()],
         };
         let mut a = Analyzers::new();
         let v = Vocabulary::new(&knowledge, &mut a);
@@ -932,6 +933,11 @@ mod tests {
         // Another occupation's pay: the unknown words outweigh the matched one.
         let other = Plan::new("dental hygienist salary", &v, &mut a);
         assert!(v.coverage(&other, 0) < 0.5, "{}", v.coverage(&other, 0));
+        let foreign = Plan::new("how much do dentists earn", &v, &mut a);
+        assert!(foreign.foreign);
+        let compared = Plan::new("do health information technicians earn more than dentists", &v, &mut a);
+        assert!(!compared.foreign);
+        assert!(compared.slots.iter().all(|s| s.word != "dentists"));
         let nothing = Plan::new("qwpoeiru zmxn", &v, &mut a);
         assert_eq!(nothing.known_slots(), 0);
         assert_eq!(v.coverage(&nothing, 0), 0.0);
