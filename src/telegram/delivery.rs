@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use teloxide::adaptors::throttle::Limits;
+use teloxide::adaptors::throttle::{Limits, Settings};
 use teloxide::adaptors::Throttle;
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, AnswerInlineQuerySetters, EditMessageReplyMarkupSetters,
@@ -68,11 +68,20 @@ macro_rules! with_api {
 impl Api {
     /// Wraps `bot` in `Throttle` with Telegram's limits when `throttle` is set. Needs a Tokio runtime.
     pub fn new(bot: Bot, throttle: bool) -> Api {
-        if throttle {
-            Api::Throttled(Throttle::new_spawn(bot, Limits::default()))
-        } else {
-            Api::Plain(bot)
+        if !throttle {
+            return Api::Plain(bot);
         }
+        // A full queue is normal in a burst (the outbox keeps the rest); teloxide would warn every
+        // few seconds.
+        let settings =
+            Settings::default()
+                .limits(Limits::default())
+                .on_queue_full(|pending| async move {
+                    log::debug!("Throttle queue is full ({pending} pending requests)")
+                });
+        let (throttled, worker) = Throttle::with_settings(bot, settings);
+        tokio::spawn(worker);
+        Api::Throttled(throttled)
     }
 }
 
