@@ -5,7 +5,7 @@ use std::io::{self, BufRead, Write};
 use std::time::{Duration, Instant};
 
 use crate::advisor::{Advisor, EntryRef, Reply};
-use crate::render;
+use crate::{compare, render};
 
 /// Chat id used for the terminal's follow-up memory.
 const TERMINAL: i64 = 0;
@@ -21,7 +21,7 @@ pub fn run(
     if interactive {
         writeln!(
             out,
-            "Ask me about careers as a Health Information Technician (HIT). Topics: {}.\nType a number to open a listed choice, /topics for the topics, Ctrl-D to quit.",
+            "Ask me about careers as a Health Information Technician (HIT). Topics: {}.\nType a number to open a listed choice, /topics for the topics, /compare A B to compare two career paths, Ctrl-D to quit.",
             titles(&advisor.topics())
         )?;
     }
@@ -41,6 +41,11 @@ pub fn run(
         }
         if matches!(q, "/quit" | "/exit") {
             break;
+        }
+        if let Some(args) = compare_args(q) {
+            writeln!(out, "{}\n", compare_card(advisor, args))?;
+            prompt(&mut out, interactive)?;
+            continue;
         }
         let reply = if q == "/topics" || q == "/start" || q == "/help" {
             writeln!(out, "Topics: {}", numbered(&advisor.topics()))?;
@@ -87,6 +92,24 @@ pub fn run(
         prompt(&mut out, interactive)?;
     }
     Ok(())
+}
+
+/// The text after `/compare`, when `q` is that command.
+fn compare_args(q: &str) -> Option<&str> {
+    let rest = q.strip_prefix("/compare")?;
+    (rest.is_empty() || rest.starts_with(char::is_whitespace)).then_some(rest.trim())
+}
+
+/// The comparison card, or what is missing: the paths and how to ask.
+fn compare_card(advisor: &Advisor, args: &str) -> String {
+    let knowledge = advisor.knowledge();
+    if args.is_empty() {
+        return compare::usage(knowledge);
+    }
+    match compare::compare_args(args, knowledge) {
+        Ok(c) => c.to_text(),
+        Err(e) => e.to_string(),
+    }
 }
 
 fn prompt(out: &mut impl Write, interactive: bool) -> io::Result<()> {

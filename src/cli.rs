@@ -63,11 +63,33 @@ pub enum Command {
     Export,
     /// Run the Telegram bot (needs TELOXIDE_TOKEN).
     Telegram,
+    /// Draw a chart of the career-path table as a PNG file.
+    #[command(subcommand)]
+    Chart(ChartCommand),
     /// Measure answer latency (p50/p90/p99), start-up time and memory on a mixed question list.
     Bench {
         /// Times to answer the whole question list.
         #[arg(long, default_value_t = 2000)]
         rounds: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChartCommand {
+    /// Every career path: median salary bars with the projected growth beside each.
+    Careers {
+        /// Where to write the PNG.
+        #[arg(long, default_value = "careers.png")]
+        out: PathBuf,
+    },
+    /// Two career paths side by side, e.g. `compare coder analyst` (typos are fine).
+    Compare {
+        /// The two paths' names ("clinical coder" "data analyst", or coder analyst).
+        #[arg(required = true, num_args = 1..)]
+        paths: Vec<String>,
+        /// Where to write the PNG.
+        #[arg(long, default_value = "compare.png")]
+        out: PathBuf,
     },
 }
 
@@ -88,6 +110,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Check => return Ok(check(&config)),
         Command::Index => return index(&config),
         Command::Export => return export(&config),
+        Command::Chart(chart) => return draw_chart(&config, chart),
         Command::Telegram if !token_is_set() => {
             eprintln!(
                 "hitbot: {TOKEN_ENV} is not set. Create a bot with @BotFather in Telegram, then run:\n  \
@@ -164,7 +187,9 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 println!("resident memory: {:.1} MB", kb as f64 / 1024.0);
             }
         }
-        Command::Check | Command::Index | Command::Export => unreachable!("handled above"),
+        Command::Check | Command::Index | Command::Export | Command::Chart(_) => {
+            unreachable!("handled above")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -270,6 +295,44 @@ fn export(config: &Config) -> anyhow::Result<ExitCode> {
         };
         writeln!(out, "{}", serde_json::to_string(&line)?)?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hitbot chart ...`: draws from the knowledge alone (no index needed) and writes the PNG.
+fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<ExitCode> {
+    let knowledge = match advisor::load_checked(config) {
+        Ok(k) => k,
+        Err(AdvisorError::Knowledge { problems, .. }) => {
+            print_problems(&problems);
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (png, out) = match command {
+        ChartCommand::Careers { out } => (
+            crate::chart::careers_png(&crate::chart::career_rows(&knowledge)),
+            out,
+        ),
+        ChartCommand::Compare { paths, out } => {
+            match crate::compare::compare_args(&paths.join(" "), &knowledge) {
+                Ok(c) => (c.chart_png(), out),
+                Err(e) => {
+                    eprintln!("hitbot chart compare: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    };
+    let png = match png {
+        Ok(png) => png,
+        Err(e @ crate::chart::ChartError::NoData) => {
+            eprintln!("hitbot chart: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote {} ({} bytes)", out.display(), png.len());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,11 +2,14 @@
 //!
 //! `knowledge` (human-edited files) → `search` (tantivy index) → `advisor` (`answer(question) -> Reply`)
 //! → front ends: `telegram`, `chat` (terminal), `cli` (ask, batch, eval, index, check, export).
+//! `chart` and `compare` draw and compare the career-path table (`[entry.career]` rows).
 
 pub mod advisor;
 pub mod bench;
+pub mod chart;
 pub mod chat;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod eval;
 pub mod knowledge;
