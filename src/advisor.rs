@@ -100,6 +100,8 @@ pub struct Advisor {
     index: SearchIndex,
     config: AnswerConfig,
     by_id: HashMap<String, usize>,
+    /// Fingerprint of the knowledge files this advisor was built from (hot reload compares it).
+    fingerprint: String,
 }
 
 impl Advisor {
@@ -125,7 +127,13 @@ impl Advisor {
             index,
             config: config.answer.clone(),
             by_id,
+            fingerprint,
         })
+    }
+
+    /// Fingerprint of the knowledge files this advisor was built from.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     pub fn knowledge(&self) -> &Knowledge {

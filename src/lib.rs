@@ -14,6 +14,7 @@ pub mod config;
 pub mod eval;
 pub mod knowledge;
 pub mod memory;
+pub mod reload;
 pub mod render;
 pub mod search;
 pub mod telegram;
