@@ -48,6 +48,15 @@ const SIDE_ATTEMPTS: u32 = 3;
 /// A `retry_after` longer than this is not waited for on side calls (the query would be stale).
 const SIDE_MAX_WAIT: Duration = Duration::from_secs(5);
 
+/// Telegram's limits for bots: about 30 messages a second overall, 1 a second in one chat, 20 a minute
+/// in one chat or group (teloxide's default for groups and channels is a more careful 10).
+const TELEGRAM_LIMITS: Limits = Limits {
+    messages_per_sec_chat: 1,
+    messages_per_min_chat: 20,
+    messages_per_min_channel_or_supergroup: 20,
+    messages_per_sec_overall: 30,
+};
+
 /// The Bot API client used for replies: throttled (the default) or plain (benchmarks).
 #[derive(Clone)]
 pub enum Api {
@@ -75,7 +84,7 @@ impl Api {
         // few seconds.
         let settings =
             Settings::default()
-                .limits(Limits::default())
+                .limits(TELEGRAM_LIMITS)
                 .on_queue_full(|pending| async move {
                     log::debug!("Throttle queue is full ({pending} pending requests)")
                 });

@@ -361,8 +361,10 @@ fn thread(msg: &Message) -> Option<MessageId> {
     (!msg.chat.is_private()).then_some(msg.id)
 }
 
+/// Messages from other bots are ignored (no bot loops). An anonymous group admin also shows up as a bot
+/// (`GroupAnonymousBot`), but with the group as `sender_chat`: those are people.
 fn from_a_bot(msg: &Message) -> bool {
-    msg.from.as_ref().is_some_and(|u| u.is_bot)
+    msg.from.as_ref().is_some_and(|u| u.is_bot) && msg.sender_chat.is_none()
 }
 
 /// Whether a message is for the bot: anything in a private chat; in groups, a mention or a reply to
