@@ -935,7 +935,11 @@ mod tests {
         assert!(v.coverage(&other, 0) < 0.5, "{}", v.coverage(&other, 0));
         let foreign = Plan::new("how much do dentists earn", &v, &mut a);
         assert!(foreign.foreign);
-        let compared = Plan::new("do health information technicians earn more than dentists", &v, &mut a);
+        let compared = Plan::new(
+            "do health information technicians earn more than dentists",
+            &v,
+            &mut a,
+        );
         assert!(!compared.foreign);
         assert!(compared.slots.iter().all(|s| s.word != "dentists"));
         let nothing = Plan::new("qwpoeiru zmxn", &v, &mut a);
@@ -955,7 +959,9 @@ mod tests {
     fn naming_the_subject_discounts_unknown_words() {
         let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
         assert!(subject_words(&words("in plain english what does a hit do")).1);
-        assert!(!subject_words(&words("is this career worth it")).0.is_empty());
+        assert!(!subject_words(&words("is this career worth it"))
+            .0
+            .is_empty());
         assert!(!subject_words(&words("is this career worth it")).1);
         assert!(subject_words(&words("is it going to snow")).0.is_empty());
     }
