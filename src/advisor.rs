@@ -49,6 +49,9 @@ const FOLLOW_UP_OPENINGS: &[&str] = &[
 /// covers of the question's own words.
 const FOLLOW_UP_OWN_SHARE: f32 = 0.7;
 
+/// A follow-up answered in context must cover at least this share of its own words.
+const FOLLOW_UP_MIN_OWN: f32 = 0.3;
+
 /// A follow-up whose own words weigh less than this ("who is it for?") leans on the context entirely.
 const FOLLOW_UP_LIGHT_WEIGHT: f32 = 2.5;
 
@@ -165,7 +168,11 @@ impl Advisor {
                     // the question's own words about as well as the best entry without context.
                     let own = self.index.coverage(&plan, best.entry);
                     let light = plan.weight() < FOLLOW_UP_LIGHT_WEIGHT;
+                    // The entry must be about the question's own words too, or the context
+                    // alone would answer anything ("can you teach me chess?").
+                    let relevant = light || own >= FOLLOW_UP_MIN_OWN;
                     if best.coverage >= self.config.min_confidence
+                        && relevant
                         && (!alone_ok || light || own >= FOLLOW_UP_OWN_SHARE * alone_best)
                     {
                         return self.reply_from(&with);
