@@ -190,9 +190,14 @@ impl Plan {
             });
         // 1. Content words, each resolved to a known term, a correction, or left unknown.
         let mut words: Vec<(String, String, Option<String>)> = Vec::new();
-        for word in surface {
+        let deictic = deictic_nouns(&surface);
+        for (at, word) in surface.into_iter().enumerate() {
             if words.len() >= MAX_SLOTS * 2 {
                 break;
+            }
+            // "this career", "the job": a pointer to the subject, not a topic of its own.
+            if deictic.contains(&at) {
+                continue;
             }
             let Some(term) = vocab.term_of(&word, a) else {
                 continue;
@@ -305,6 +310,19 @@ impl Plan {
             slot.weight * self.unknown_factor
         }
     }
+}
+
+/// Positions of the nouns in "this career", "this path", "that job"… (the demonstrative makes them
+/// point at the subject; "the career paths" is a topic and is kept).
+fn deictic_nouns(words: &[String]) -> Vec<usize> {
+    (1..words.len())
+        .filter(|&i| {
+            matches!(words[i - 1].as_str(), "this" | "that")
+                && SUBJECT_NOUNS
+                    .iter()
+                    .any(|n| words[i] == *n || words[i].strip_suffix('s') == Some(n))
+        })
+        .collect()
 }
 
 /// Whether an unknown short word is a typo of a stop word ("waht", "hwo", "teh", "dose").
@@ -953,6 +971,14 @@ mod tests {
         let p = Plan::new("median", &v, &mut a);
         let c = v.coverage(&p, 0);
         assert!((c - ANSWER_ONLY_CREDIT).abs() < 1e-6, "{c}");
+    }
+
+    #[test]
+    fn this_career_points_at_the_subject_and_is_not_searched() {
+        let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(deictic_nouns(&words("is this career worth it")), vec![2]);
+        assert!(deictic_nouns(&words("list the career paths")).is_empty());
+        assert!(plan("is this career salary good").slots.iter().all(|s| s.word != "career"));
     }
 
     #[test]
