@@ -81,7 +81,7 @@ pub struct Vocabulary {
     /// Terms of the questions, title and keywords only: matching there is stronger evidence.
     entry_strong_terms: Vec<Bits>,
     /// Each alternate question of each entry: its distinct term ids and their summed idf.
-    entry_questions: Vec<Vec<(Vec<u32>, f32)>>,
+    entry_questions: Vec<Vec<(Bits, f32)>>,
     /// Surface word → index term, for every word of the knowledge and the synonyms.
     surface_term: HashMap<String, String>,
     speller: Speller,
@@ -386,6 +386,7 @@ impl Vocabulary {
         };
         let mut counts: HashMap<String, u32> = HashMap::new();
         let mut df: Vec<u32> = Vec::new();
+        let mut question_ids: Vec<Vec<Vec<u32>>> = Vec::new();
         for e in &knowledge.entries {
             let mut terms = Bits::default();
             let mut strong = Bits::default();
@@ -431,15 +432,23 @@ impl Vocabulary {
             }
             v.entry_terms.push(terms);
             v.entry_strong_terms.push(strong);
-            v.entry_questions
-                .push(questions.into_iter().map(|q| (q, 0.0)).collect());
+            question_ids.push(questions);
         }
         v.idf_by_id = df.iter().map(|d| v.idf(*d)).collect();
-        for questions in &mut v.entry_questions {
-            for (ids, sum) in questions.iter_mut() {
-                *sum = ids.iter().map(|i| v.idf_by_id[*i as usize]).sum();
-            }
-        }
+        v.entry_questions = question_ids
+            .into_iter()
+            .map(|questions| {
+                questions
+                    .into_iter()
+                    .map(|ids| {
+                        let sum = ids.iter().map(|i| v.idf_by_id[*i as usize]).sum();
+                        let mut bits = Bits::default();
+                        ids.iter().for_each(|i| bits.insert(*i));
+                        (bits, sum)
+                    })
+                    .collect()
+            })
+            .collect();
         // Synonyms: phrases as term sequences; one level of chaining ("make" → salary → pay, wage…).
         let mut rules: Vec<AnalysedRule> = Vec::new();
         let mut surface_rules: Vec<AnalysedRule> = Vec::new();
@@ -660,22 +669,25 @@ impl Vocabulary {
     /// How closely the question matches the entry's closest alternate question: weighted overlap
     /// over weighted union, in [0, 1].
     pub fn question_similarity(&self, plan: &Plan, entry: usize) -> f32 {
-        let Some(questions) = self.entry_questions.get(entry) else {
+        let (Some(questions), Some(strong)) = (
+            self.entry_questions.get(entry),
+            self.entry_strong_terms.get(entry),
+        ) else {
             return 0.0;
         };
+        // Only forms the entry's questions, title or keywords hold can match one of its questions.
+        let in_entry = |s: &Slot| s.form_ids.iter().flatten().any(|f| strong.contains_all(f));
+        if !plan.slots.iter().any(in_entry) {
+            return 0.0;
+        }
         let total = plan.weight();
         let mut used: Vec<u32> = Vec::new();
         let mut best: f32 = 0.0;
-        for (ids, idf_sum) in questions {
+        for (bits, idf_sum) in questions {
             used.clear();
             let mut matched = 0.0;
             for s in &plan.slots {
-                let form = s
-                    .form_ids
-                    .iter()
-                    .flatten()
-                    .find(|f| f.iter().all(|t| ids.contains(t)));
-                if let Some(f) = form {
+                if let Some(f) = s.form_ids.iter().flatten().find(|f| bits.contains_all(f)) {
                     matched += plan.slot_weight(s);
                     for t in f {
                         if !used.contains(t) {
