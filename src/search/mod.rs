@@ -13,8 +13,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use tantivy::collector::TopDocs;
+use tantivy::query::Bm25StatisticsProvider;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use crate::knowledge::{Knowledge, Problem};
@@ -31,6 +32,9 @@ const MIN_PHRASE_WEIGHT: f32 = 0.8;
 
 /// Fields searched with phrase queries.
 const PHRASE_FIELDS: u8 = plan::IN_QUESTIONS | plan::IN_TITLE;
+
+/// Fields searched for synonyms of a question's words.
+const SYNONYM_FIELDS: u8 = plan::IN_QUESTIONS | plan::IN_ANSWER;
 
 /// How many candidates tantivy returns for re-ranking.
 const CANDIDATES: usize = 8;
@@ -89,6 +93,9 @@ pub struct Hit {
 /// The search index over one version of the knowledge.
 pub struct SearchIndex {
     searcher: Searcher,
+    /// BM25 statistics read once at open: the index never changes while it is open, and looking
+    /// them up in the term dictionary on every query costs more than the search itself.
+    stats: Stats,
     fields: Fields,
     /// Segment ord → doc id → entry position.
     doc_entry: Vec<Vec<usize>>,
@@ -107,6 +114,8 @@ impl SearchIndex {
             .reader()
             .map_err(|e| SearchError::tantivy(index_dir, e))?;
         let searcher = reader.searcher();
+        let stats =
+            Stats::read(&searcher, &fields).map_err(|e| SearchError::tantivy(index_dir, e))?;
         let ids = index::stored_ids(&searcher, &fields)
             .map_err(|e| SearchError::tantivy(index_dir, e))?;
         let by_id: HashMap<&str, usize> = knowledge
@@ -129,6 +138,7 @@ impl SearchIndex {
         let vocab = ANALYZERS.with(|a| plan::Vocabulary::new(knowledge, &mut a.borrow_mut()));
         Ok(SearchIndex {
             searcher,
+            stats,
             fields,
             doc_entry,
             vocab,
@@ -156,9 +166,10 @@ impl SearchIndex {
             return Vec::new();
         }
         let query = self.query(plan);
-        let top = match self.searcher.search(
+        let top = match self.searcher.search_with_statistics_provider(
             &query,
             &TopDocs::with_limit(CANDIDATES.max(limit)).order_by_score(),
+            &self.stats,
         ) {
             Ok(top) => top,
             Err(e) => {
@@ -211,7 +222,10 @@ impl SearchIndex {
         let fields = self.fields.boosted();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for slot in &plan.slots {
-            for (terms, boost) in slot.forms() {
+            for (n, (terms, boost)) in slot.forms().enumerate() {
+                // Synonyms search the questions and answers only: fewer clauses, same recall
+                // (titles and keywords repeat what the questions say).
+                let allowed = if n == 0 { u8::MAX } else { SYNONYM_FIELDS };
                 // Phrases are costly to match; for words that are everywhere ("HIT") they add nothing.
                 if terms.len() > 1 && slot.weight < MIN_PHRASE_WEIGHT {
                     continue;
@@ -221,7 +235,8 @@ impl SearchIndex {
                 for (field, field_boost, bit) in fields {
                     // Phrases only in the short fields: positions in long answers cost more than
                     // they tell.
-                    if present & bit == 0 || (terms.len() > 1 && bit & PHRASE_FIELDS == 0) {
+                    if present & bit & allowed == 0 || (terms.len() > 1 && bit & PHRASE_FIELDS == 0)
+                    {
                         continue;
                     }
                     let q: Box<dyn Query> = if terms.len() == 1 {
@@ -270,6 +285,50 @@ impl SearchIndex {
             }
         }
         BooleanQuery::new(clauses)
+    }
+}
+
+/// BM25 statistics of every term of the text fields, read once.
+struct Stats {
+    docs: u64,
+    tokens: HashMap<Field, u64>,
+    doc_freq: HashMap<Term, u64>,
+}
+
+impl Stats {
+    fn read(searcher: &Searcher, fields: &Fields) -> tantivy::Result<Stats> {
+        let mut tokens = HashMap::new();
+        let mut doc_freq: HashMap<Term, u64> = HashMap::new();
+        for (field, _, _) in fields.boosted() {
+            tokens.insert(field, searcher.total_num_tokens(field)?);
+            for segment in searcher.segment_readers() {
+                let inverted = segment.inverted_index(field)?;
+                let mut stream = inverted.terms().stream()?;
+                while stream.advance() {
+                    let term = Term::from_field_bytes(field, stream.key());
+                    *doc_freq.entry(term).or_default() += u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+        Ok(Stats {
+            docs: searcher.num_docs(),
+            tokens,
+            doc_freq,
+        })
+    }
+}
+
+impl Bm25StatisticsProvider for Stats {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        Ok(self.tokens.get(&field).copied().unwrap_or(0))
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        Ok(self.doc_freq.get(term).copied().unwrap_or(0))
     }
 }
 
