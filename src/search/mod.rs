@@ -33,6 +33,9 @@ const MIN_PHRASE_WEIGHT: f32 = 0.8;
 /// Fields searched with phrase queries.
 const PHRASE_FIELDS: u8 = plan::IN_QUESTIONS | plan::IN_TITLE;
 
+/// Synonym forms searched per word: candidates are re-ranked by coverage, which sees every form.
+const MAX_SYNONYM_FORMS: usize = 4;
+
 /// Fields searched for synonyms of a question's words.
 const SYNONYM_FIELDS: u8 = plan::IN_QUESTIONS | plan::IN_ANSWER;
 
@@ -222,7 +225,12 @@ impl SearchIndex {
         let fields = self.fields.boosted();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for slot in &plan.slots {
-            for (n, (terms, boost)) in slot.forms().enumerate() {
+            // The word as typed, then at most MAX_SYNONYM_FORMS synonyms the knowledge actually uses.
+            let forms = slot
+                .forms()
+                .filter(|(terms, _)| self.vocab.fields_with(terms) != 0)
+                .take(1 + MAX_SYNONYM_FORMS);
+            for (n, (terms, boost)) in forms.enumerate() {
                 // Synonyms search the questions and answers only: fewer clauses, same recall
                 // (titles and keywords repeat what the questions say).
                 let allowed = if n == 0 { u8::MAX } else { SYNONYM_FIELDS };

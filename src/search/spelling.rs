@@ -8,7 +8,8 @@ use std::collections::HashMap;
 #[derive(Debug, Default, Clone)]
 pub struct Speller {
     known: HashMap<String, u32>,
-    by_len: Vec<Vec<Candidate>>,
+    /// First letter → words by length (a correction keeps the first letter).
+    by_start: HashMap<char, Vec<Vec<Candidate>>>,
 }
 
 /// A vocabulary word ready for comparison.
@@ -44,9 +45,13 @@ impl Speller {
         for (w, n) in words {
             *known.entry(w).or_default() += n;
         }
-        let mut by_len: Vec<Vec<Candidate>> = Vec::new();
+        let mut by_start: HashMap<char, Vec<Vec<Candidate>>> = HashMap::new();
         for (w, n) in &known {
             let chars: Vec<char> = w.chars().collect();
+            let Some(first) = chars.first() else {
+                continue;
+            };
+            let by_len = by_start.entry(*first).or_default();
             if by_len.len() <= chars.len() {
                 by_len.resize(chars.len() + 1, Vec::new());
             }
@@ -57,10 +62,10 @@ impl Speller {
                 freq: *n,
             });
         }
-        for bucket in &mut by_len {
+        for bucket in by_start.values_mut().flatten() {
             bucket.sort_by(|a, b| a.text.cmp(&b.text));
         }
-        Speller { known, by_len }
+        Speller { known, by_start }
     }
 
     pub fn contains(&self, word: &str) -> bool {
@@ -89,9 +94,10 @@ impl Speller {
         }
         let mut best: Option<(usize, u32, &str)> = None;
         let mask = letters(&chars);
+        let by_len = self.by_start.get(chars.first()?)?;
         let lo = chars.len().saturating_sub(limit);
-        let hi = (chars.len() + limit).min(self.by_len.len().saturating_sub(1));
-        for bucket in self.by_len.get(lo..=hi).into_iter().flatten() {
+        let hi = (chars.len() + limit).min(by_len.len().saturating_sub(1));
+        for bucket in by_len.get(lo..=hi).into_iter().flatten() {
             for Candidate {
                 chars: cand,
                 letters,
