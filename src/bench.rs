@@ -1,9 +1,13 @@
 //! `hitbot bench`: latency percentiles of `Advisor::answer` over a mixed question list, the time to open
-//! the advisor, and resident memory. A quick check beside the criterion benchmark (`cargo bench`).
+//! the advisor, resident memory, and the time to build the index from the knowledge. A quick check
+//! beside the criterion benchmark (`cargo bench`); the README's "Performance" section has the figures.
 
 use std::time::{Duration, Instant};
 
-use crate::advisor::Advisor;
+use crate::advisor::{self, Advisor, AdvisorError};
+use crate::config::Config;
+use crate::knowledge;
+use crate::search::{SearchIndex, ENGINE_VERSION};
 
 /// A mix of what users send: plain, short, typos, long, out-of-scope, gibberish.
 pub const MIXED_QUESTIONS: &[&str] = &[
@@ -23,6 +27,8 @@ pub const MIXED_QUESTIONS: &[&str] = &[
     "tell me a joke",
     "qwpoeiru zmxn",
     "dental hygienist salary?",
+    "¿cuánto gana un técnico de información de salud? 🙂",
+    "RHIT vs RHIA, which one should I get first and how long does each take",
 ];
 
 pub struct BenchReport {
@@ -63,12 +69,56 @@ pub fn run(advisor: &Advisor, rounds: usize) -> BenchReport {
 
 /// Resident memory of this process in kB (Linux), if known.
 pub fn resident_kb() -> Option<u64> {
+    proc_status_kb("VmRSS:")
+}
+
+/// The most resident memory this process has had so far, in kB (Linux), if known.
+pub fn peak_resident_kb() -> Option<u64> {
+    proc_status_kb("VmHWM:")
+}
+
+fn proc_status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
+        .find(|l| l.starts_with(field))?
         .split_whitespace()
         .nth(1)?
         .parse()
         .ok()
+}
+
+/// How long building the index from `knowledge/` takes.
+pub struct IndexTimes {
+    pub entries: usize,
+    /// Reading and validating the knowledge files (what `hitbot check` does).
+    pub load: Duration,
+    /// Writing the tantivy index (what `hitbot index` does after loading).
+    pub build: Duration,
+}
+
+/// Loads the knowledge and builds its index into a fresh temporary folder (removed afterwards), so
+/// the index in use is left alone.
+pub fn index_build(config: &Config) -> Result<IndexTimes, AdvisorError> {
+    let started = Instant::now();
+    let knowledge = advisor::load_checked(config)?;
+    let fingerprint =
+        knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION).map_err(|source| {
+            AdvisorError::Io {
+                dir: config.knowledge_dir.clone(),
+                source,
+            }
+        })?;
+    let load = started.elapsed();
+    let dir = std::env::temp_dir().join(format!("hitbot-bench-index-{}", std::process::id()));
+    let started = Instant::now();
+    let built = SearchIndex::rebuild(&dir, &knowledge, &fingerprint);
+    let build = started.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    built?;
+    Ok(IndexTimes {
+        entries: knowledge.entries.len(),
+        load,
+        build,
+    })
 }

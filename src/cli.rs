@@ -66,6 +66,18 @@ pub enum Command {
     /// Draw a chart of the career-path table as a PNG file.
     #[command(subcommand)]
     Chart(ChartCommand),
+    /// What the bot failed at: top unanswered questions, most 👎, counts per day, answer rate.
+    Report {
+        /// How far back: 24h, 7d, 30d, 2w...
+        #[arg(long, default_value = "7d", value_parser = crate::report::parse_since)]
+        since: Duration,
+        /// Rows per list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure answer latency (p50/p90/p99), start-up time and memory on a mixed question list.
     Bench {
         /// Times to answer the whole question list.
@@ -110,6 +122,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Check => return Ok(check(&config)),
         Command::Index => return index(&config),
         Command::Export => return export(&config),
+        Command::Report { since, top, json } => return report(&config, since, top, json),
         Command::Chart(chart) => return draw_chart(&config, chart),
         Command::Telegram if !token_is_set() => {
             eprintln!(
@@ -183,11 +196,30 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 r.mean.as_secs_f64() * 1e6,
                 r.per_second
             );
-            if let Some(kb) = crate::bench::resident_kb() {
-                println!("resident memory: {:.1} MB", kb as f64 / 1024.0);
+            if let (Some(now), Some(peak)) = (
+                crate::bench::resident_kb(),
+                crate::bench::peak_resident_kb(),
+            ) {
+                println!(
+                    "resident memory: {:.1} MB (peak {:.1} MB)",
+                    now as f64 / 1024.0,
+                    peak as f64 / 1024.0
+                );
             }
+            // Last, so that building does not count in the memory figures above.
+            let t = crate::bench::index_build(&config)?;
+            println!(
+                "index build: {} entries; knowledge loaded and checked in {:.1} ms, index written in {:.1} ms",
+                t.entries,
+                t.load.as_secs_f64() * 1e3,
+                t.build.as_secs_f64() * 1e3
+            );
         }
-        Command::Check | Command::Index | Command::Export | Command::Chart(_) => {
+        Command::Check
+        | Command::Index
+        | Command::Export
+        | Command::Chart(_)
+        | Command::Report { .. } => {
             unreachable!("handled above")
         }
     }
@@ -333,6 +365,29 @@ fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<ExitCode
     };
     std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {} ({} bytes)", out.display(), png.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hitbot report`: reads the operator store (`[store] path`); no index needed.
+fn report(config: &Config, since: Duration, top: usize, json: bool) -> anyhow::Result<ExitCode> {
+    use crate::store::{Store, StoreError};
+    let store = match Store::open_existing(&config.store.path) {
+        Ok(s) => s,
+        Err(e @ (StoreError::Missing { .. } | StoreError::Newer { .. })) => {
+            eprintln!("hitbot report: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let from = std::time::SystemTime::now()
+        .checked_sub(since)
+        .unwrap_or(std::time::UNIX_EPOCH);
+    let report = crate::report::build(&store, from, top)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", crate::report::render_text(&report));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

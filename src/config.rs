@@ -22,6 +22,7 @@ pub struct Config {
     /// Default log filter when `RUST_LOG` is unset.
     pub log_level: String,
     pub telegram: TelegramConfig,
+    pub store: StoreConfig,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +56,19 @@ pub struct TelegramConfig {
     pub webhook_secret: Option<String>,
 }
 
+/// `[store]`: where operator data (declined and low-confidence questions, 👍/👎) is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreConfig {
+    /// The SQLite file (created with its folder on first use).
+    pub path: PathBuf,
+    /// Keep the chat id with each record. Off by default: the report needs no user data.
+    pub keep_chat_id: bool,
+    /// Records waiting to be written; when full, new ones are dropped so answering never waits.
+    pub queue: usize,
+    /// Answers below this confidence (but above `min_confidence`) are recorded as low-confidence.
+    pub low_confidence: f32,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -75,6 +89,12 @@ impl Default for Config {
                 webhook_url: None,
                 webhook_listen: "127.0.0.1:8443".into(),
                 webhook_secret: None,
+            },
+            store: StoreConfig {
+                path: PathBuf::from("data/hitbot.sqlite"),
+                keep_chat_id: false,
+                queue: 10_000,
+                low_confidence: 0.65,
             },
         }
     }
@@ -119,7 +139,11 @@ impl Config {
             message,
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
-        for dir in [&mut config.knowledge_dir, &mut config.index_dir] {
+        for dir in [
+            &mut config.knowledge_dir,
+            &mut config.index_dir,
+            &mut config.store.path,
+        ] {
             if dir.is_relative() && !base.as_os_str().is_empty() {
                 *dir = base.join(&*dir);
             }
@@ -137,7 +161,14 @@ impl Config {
         r.known(
             root,
             "",
-            &["knowledge_dir", "index_dir", "answer", "log", "telegram"],
+            &[
+                "knowledge_dir",
+                "index_dir",
+                "answer",
+                "log",
+                "telegram",
+                "store",
+            ],
         )?;
         if let Some(s) = r.string(root, "", "knowledge_dir")? {
             c.knowledge_dir = s.into();
@@ -252,6 +283,30 @@ impl Config {
                     ));
                 }
                 c.telegram.webhook_secret = Some(s);
+            }
+        }
+        if let Some(t) = r.table(root, "", "store")? {
+            r.known(
+                t,
+                "store.",
+                &["path", "keep_chat_id", "queue", "low_confidence"],
+            )?;
+            if let Some(s) = r.string(t, "store.", "path")? {
+                c.store.path = s.into();
+            }
+            if let Some(v) = tr::get(t, "keep_chat_id") {
+                c.store.keep_chat_id = tr::as_bool(v.get_ref()).map_err(|e| {
+                    (
+                        lines.line_of(&v.span()),
+                        format!("`store.keep_chat_id` must be {e}"),
+                    )
+                })?;
+            }
+            if let Some(v) = r.int(t, "store.", "queue", 1, 1_000_000)? {
+                c.store.queue = v as usize;
+            }
+            if let Some(v) = r.float(t, "store.", "low_confidence", 0.0, 1.0)? {
+                c.store.low_confidence = v as f32;
             }
         }
         Ok(c)
@@ -386,6 +441,49 @@ mod tests {
         assert!(err.1.contains("`telegram.webhook_secret`"), "{}", err.1);
         let err = Config::parse("[telegram]\nwebhook_url = \"http://insecure\"\n").unwrap_err();
         assert!(err.1.contains("https://"), "{}", err.1);
+    }
+
+    #[test]
+    fn store_keys_are_read_and_checked() {
+        let d = Config::default().store;
+        assert_eq!(d.path, PathBuf::from("data/hitbot.sqlite"));
+        assert!(!d.keep_chat_id);
+        assert_eq!((d.queue, d.low_confidence), (10_000, 0.65));
+        let c = Config::parse(
+            "[store]\npath = \"/var/lib/hitbot/ops.sqlite\"\nkeep_chat_id = true\nqueue = 50\nlow_confidence = 0.7\n",
+        )
+        .unwrap();
+        assert_eq!(c.store.path, PathBuf::from("/var/lib/hitbot/ops.sqlite"));
+        assert!(c.store.keep_chat_id);
+        assert_eq!((c.store.queue, c.store.low_confidence), (50, 0.7));
+
+        let err = Config::parse("[store]\n\nqueue = 0\n").unwrap_err();
+        assert_eq!(err.0, 3);
+        assert!(
+            err.1.contains("`store.queue` must be an integer"),
+            "{}",
+            err.1
+        );
+        let err = Config::parse("[store]\nkeep_chat_id = \"yes\"\n").unwrap_err();
+        assert_eq!(err.0, 2);
+        assert!(
+            err.1.contains("`store.keep_chat_id` must be true or false"),
+            "{}",
+            err.1
+        );
+        let err = Config::parse("[store]\nfile = \"x\"\n").unwrap_err();
+        assert!(err.1.contains("unknown key `store.file`"), "{}", err.1);
+    }
+
+    #[test]
+    fn store_path_is_relative_to_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("hitbot-config-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("config.toml");
+        std::fs::write(&file, "[store]\npath = \"ops/x.sqlite\"\n").unwrap();
+        let c = Config::from_file(&file).unwrap();
+        assert_eq!(c.store.path, dir.join("ops/x.sqlite"));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

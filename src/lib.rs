@@ -3,6 +3,7 @@
 //! `knowledge` (human-edited files) → `search` (tantivy index) → `advisor` (`answer(question) -> Reply`)
 //! → front ends: `telegram`, `chat` (terminal), `cli` (ask, batch, eval, index, check, export).
 //! `chart` and `compare` draw and compare the career-path table (`[entry.career]` rows).
+//! `store` keeps operator data (declined and low-confidence questions, 👍/👎); `report` sums it up.
 
 pub mod advisor;
 pub mod bench;
@@ -16,7 +17,9 @@ pub mod knowledge;
 pub mod memory;
 pub mod reload;
 pub mod render;
+pub mod report;
 pub mod search;
+pub mod store;
 pub mod telegram;
 mod toml_read;
 
