@@ -990,7 +990,10 @@ mod tests {
         let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
         assert_eq!(deictic_nouns(&words("is this career worth it")), vec![2]);
         assert!(deictic_nouns(&words("list the career paths")).is_empty());
-        assert!(plan("is this career salary good").slots.iter().all(|s| s.word != "career"));
+        assert!(plan("is this career salary good")
+            .slots
+            .iter()
+            .all(|s| s.word != "career"));
     }
 
     #[test]
