@@ -320,19 +320,9 @@ fn parse_entries(
     max_answer_chars: usize,
     problems: &mut Vec<Problem>,
 ) -> Vec<Entry> {
-    let doc = match tr::parse(text) {
-        Ok(doc) => doc,
-        Err((line, message)) => {
-            problems.push(Problem {
-                file: path.to_path_buf(),
-                line,
-                entry: None,
-                message: format!("not valid TOML: {message}"),
-            });
-            return Vec::new();
-        }
+    let Some((doc, lines)) = parse_toml(path, text, problems) else {
+        return Vec::new();
     };
-    let lines = Lines::new(text);
     for (key, span) in tr::unknown_keys(doc.get_ref(), &["entry"]) {
         problems.push(Problem {
             file: path.to_path_buf(),
@@ -523,9 +513,14 @@ fn check_references(entries: &[Entry], problems: &mut Vec<Problem>) {
     }
 }
 
-fn parse_scope(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<String> {
-    let doc = match tr::parse(text) {
-        Ok(doc) => doc,
+/// Parses a knowledge file, reporting a syntax error as a problem with its line.
+fn parse_toml<'t>(
+    path: &Path,
+    text: &'t str,
+    problems: &mut Vec<Problem>,
+) -> Option<(toml::Spanned<DeTable<'t>>, Lines)> {
+    match tr::parse(text) {
+        Ok(doc) => Some((doc, Lines::new(text))),
         Err((line, message)) => {
             problems.push(Problem {
                 file: path.to_path_buf(),
@@ -533,10 +528,15 @@ fn parse_scope(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<Stri
                 entry: None,
                 message: format!("not valid TOML: {message}"),
             });
-            return Vec::new();
+            None
         }
+    }
+}
+
+fn parse_scope(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<String> {
+    let Some((doc, lines)) = parse_toml(path, text, problems) else {
+        return Vec::new();
     };
-    let lines = Lines::new(text);
     for (key, span) in tr::unknown_keys(doc.get_ref(), &["other_topics"]) {
         problems.push(Problem {
             file: path.to_path_buf(),
@@ -567,19 +567,9 @@ fn parse_scope(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<Stri
 }
 
 fn parse_synonyms(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<SynonymRule> {
-    let doc = match tr::parse(text) {
-        Ok(doc) => doc,
-        Err((line, message)) => {
-            problems.push(Problem {
-                file: path.to_path_buf(),
-                line,
-                entry: None,
-                message: format!("not valid TOML: {message}"),
-            });
-            return Vec::new();
-        }
+    let Some((doc, lines)) = parse_toml(path, text, problems) else {
+        return Vec::new();
     };
-    let lines = Lines::new(text);
     let mut rules = Vec::new();
     let mut problem = |line: usize, message: String| {
         problems.push(Problem {
