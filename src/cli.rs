@@ -179,7 +179,10 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             };
             print!("{}", eval::run(&advisor, &cases).render());
         }
-        Command::Telegram => return crate::telegram::run_blocking(advisor, &config),
+        Command::Telegram => {
+            let handle = crate::reload::AdvisorHandle::new(advisor, config.clone());
+            return crate::telegram::run_blocking(handle, &config);
+        }
         Command::Bench { rounds } => {
             let r = crate::bench::run(&advisor, rounds.max(1));
             println!(

@@ -37,6 +37,9 @@ pub struct AnswerConfig {
     pub did_you_mean_margin: f32,
     /// How long a chat's last answer is remembered for follow-up questions.
     pub followup_minutes: u64,
+    /// Longer questions are cut to this many characters for searching (never rejected): a pasted
+    /// essay costs no more than a paragraph.
+    pub max_question_chars: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +57,12 @@ pub struct TelegramConfig {
     /// Webhook mode: the secret Telegram sends with every update, so that nobody else can post
     /// updates. Unset = a random one for each start (set it only if a proxy must check it).
     pub webhook_secret: Option<String>,
+    /// Check the knowledge folder for edits this often and reload them; 0 = never (`/reload` and
+    /// SIGHUP still work).
+    pub watch_knowledge_secs: u64,
+    /// Messages one user may send in a minute; the excess gets one notice, then silence until the
+    /// minute has passed. 0 = no limit.
+    pub flood_per_minute: u32,
 }
 
 /// `[store]`: where operator data (declined and low-confidence questions, 👍/👎) is kept.
@@ -80,6 +89,7 @@ impl Default for Config {
                 related: 3,
                 did_you_mean_margin: 0.9,
                 followup_minutes: 30,
+                max_question_chars: 1000,
             },
             log_level: "info".into(),
             telegram: TelegramConfig {
@@ -89,6 +99,8 @@ impl Default for Config {
                 webhook_url: None,
                 webhook_listen: "127.0.0.1:8443".into(),
                 webhook_secret: None,
+                watch_knowledge_secs: 2,
+                flood_per_minute: 20,
             },
             store: StoreConfig {
                 path: PathBuf::from("data/hitbot.sqlite"),
@@ -186,6 +198,7 @@ impl Config {
                     "related",
                     "did_you_mean_margin",
                     "followup_minutes",
+                    "max_question_chars",
                 ],
             )?;
             if let Some(v) = r.int(t, "answer.", "max_chars", 1, 4000)? {
@@ -202,6 +215,9 @@ impl Config {
             }
             if let Some(v) = r.int(t, "answer.", "followup_minutes", 0, 24 * 60)? {
                 c.answer.followup_minutes = v as u64;
+            }
+            if let Some(v) = r.int(t, "answer.", "max_question_chars", 50, 4096)? {
+                c.answer.max_question_chars = v as usize;
             }
         }
         if let Some(t) = r.table(root, "", "log")? {
@@ -221,6 +237,8 @@ impl Config {
                     "webhook_url",
                     "webhook_listen",
                     "webhook_secret",
+                    "watch_knowledge_secs",
+                    "flood_per_minute",
                 ],
             )?;
             if let Some(v) = tr::get(t, "admins") {
@@ -283,6 +301,12 @@ impl Config {
                     ));
                 }
                 c.telegram.webhook_secret = Some(s);
+            }
+            if let Some(v) = r.int(t, "telegram.", "watch_knowledge_secs", 0, 3600)? {
+                c.telegram.watch_knowledge_secs = v as u64;
+            }
+            if let Some(v) = r.int(t, "telegram.", "flood_per_minute", 0, 10_000)? {
+                c.telegram.flood_per_minute = v as u32;
             }
         }
         if let Some(t) = r.table(root, "", "store")? {
@@ -484,6 +508,35 @@ mod tests {
         let c = Config::from_file(&file).unwrap();
         assert_eq!(c.store.path, dir.join("ops/x.sqlite"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn protection_and_reload_keys_are_read_and_checked() {
+        let d = Config::default();
+        assert_eq!(d.answer.max_question_chars, 1000);
+        assert_eq!(d.telegram.watch_knowledge_secs, 2);
+        assert_eq!(d.telegram.flood_per_minute, 20);
+        let c = Config::parse(
+            "[answer]\nmax_question_chars = 300\n[telegram]\nwatch_knowledge_secs = 0\nflood_per_minute = 5\n",
+        )
+        .unwrap();
+        assert_eq!(c.answer.max_question_chars, 300);
+        assert_eq!(c.telegram.watch_knowledge_secs, 0);
+        assert_eq!(c.telegram.flood_per_minute, 5);
+
+        let err = Config::parse("[telegram]\nflood_per_minute = -1\n").unwrap_err();
+        assert_eq!(err.0, 2);
+        assert!(err.1.contains("`telegram.flood_per_minute`"), "{}", err.1);
+        let err = Config::parse("[telegram]\n\nwatch_knowledge_secs = \"2s\"\n").unwrap_err();
+        assert_eq!(err.0, 3);
+        assert!(
+            err.1.contains("`telegram.watch_knowledge_secs`"),
+            "{}",
+            err.1
+        );
+        let err = Config::parse("[answer]\nmax_question_chars = 10\n").unwrap_err();
+        assert_eq!(err.0, 2);
+        assert!(err.1.contains("`answer.max_question_chars`"), "{}", err.1);
     }
 
     #[test]

@@ -40,7 +40,7 @@ async fn the_token_never_appears_in_logs() {
     // A refused token.
     let api = MockApi::start().await;
     api.require_token("987654:the-right-one");
-    let bot = Bot::launch(&api, support::advisor(), SECRET_TOKEN, |_| {});
+    let bot = Bot::launch(&api, support::handle(), SECRET_TOKEN, |_| {});
     assert_eq!(bot.exit_code().await, ExitCode::from(2));
     assert!(records()
         .iter()
@@ -61,7 +61,7 @@ async fn the_token_never_appears_in_logs() {
         Fault::Error(403, "Forbidden: bot was blocked by the user".into()),
         1,
     );
-    let bot = Bot::launch(&api, support::advisor(), SECRET_TOKEN, |_| {});
+    let bot = Bot::launch(&api, support::handle(), SECRET_TOKEN, |_| {});
     api.say(1, "/salary");
     api.say(2, "/salary");
     api.reply_in(1).await;

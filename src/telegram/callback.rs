@@ -10,6 +10,8 @@
 //! | `f:+:<id>`    | "this answer helped" for entry `<id>` |
 //! | `f:-:<id>`    | "this answer did not help"            |
 //! | `t`           | show the topic menu                   |
+//! | `c:<id>`      | compare career path `<id>` with… (the second is asked for) |
+//! | `c:<a>:<b>`   | compare career paths `<a>` and `<b>`  |
 
 /// Longest callback data Telegram accepts, in bytes.
 pub const MAX_CALLBACK_DATA: usize = 64;
@@ -23,6 +25,10 @@ pub enum Callback {
     Feedback { entry: String, helpful: bool },
     /// Show the topic menu.
     Topics,
+    /// The first career path of a comparison was picked: ask for the second.
+    CompareFirst(String),
+    /// Compare two career paths.
+    Compare(String, String),
 }
 
 impl Callback {
@@ -35,6 +41,8 @@ impl Callback {
                 format!("f:{}:{entry}", if *helpful { '+' } else { '-' })
             }
             Callback::Topics => "t".to_string(),
+            Callback::CompareFirst(id) => format!("c:{id}"),
+            Callback::Compare(a, b) => format!("c:{a}:{b}"),
         };
         (!data.is_empty() && data.len() <= MAX_CALLBACK_DATA).then_some(data)
     }
@@ -46,6 +54,13 @@ impl Callback {
         }
         if let Some(id) = data.strip_prefix("e:") {
             return valid_id(id).then(|| Callback::Entry(id.to_string()));
+        }
+        if let Some(rest) = data.strip_prefix("c:") {
+            return match rest.split_once(':') {
+                Some((a, b)) => (valid_id(a) && valid_id(b))
+                    .then(|| Callback::Compare(a.to_string(), b.to_string())),
+                None => valid_id(rest).then(|| Callback::CompareFirst(rest.to_string())),
+            };
         }
         if let Some(rest) = data.strip_prefix("f:") {
             let (sign, id) = rest.split_once(':')?;
@@ -89,6 +104,8 @@ mod tests {
                 helpful: false,
             },
             Callback::Topics,
+            Callback::CompareFirst("path-coder".into()),
+            Callback::Compare("path-coder".into(), "path-data-analyst".into()),
         ] {
             let data = c.encode().unwrap();
             assert!(data.len() <= MAX_CALLBACK_DATA);
@@ -112,6 +129,10 @@ mod tests {
     #[test]
     fn too_long_data_is_not_encoded() {
         assert_eq!(Callback::Entry("x".repeat(70)).encode(), None);
+        // Two ids of 31 characters fit a comparison button; two of 40 do not.
+        let pair = |n| Callback::Compare("a".repeat(n), "b".repeat(n)).encode();
+        assert_eq!(pair(30).map(|d| d.len()), Some(63));
+        assert_eq!(pair(40), None);
     }
 
     #[test]
@@ -126,6 +147,11 @@ mod tests {
             "x:salary",
             "pressed",
             "f:+:",
+            "c:",
+            "c:path-coder:",
+            "c::path-coder",
+            "c:a:b:c",
+            "c:Path",
         ] {
             assert_eq!(Callback::decode(data), None, "{data:?}");
         }

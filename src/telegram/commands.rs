@@ -1,5 +1,8 @@
 //! The bot's commands: the menu set with `setMyCommands` and the `/help` list. The doc comment of
 //! each variant is its description. Names are lowercase (`/start`), as Telegram requires.
+//!
+//! The operators' commands (`/reload`, `/stats`, `/unanswered`) are [`AdminCommand`]s: not in the
+//! menu or the help, and for anyone not in `[telegram] admins` just unknown commands.
 
 use teloxide::macros::BotCommands;
 
@@ -18,12 +21,37 @@ pub enum Command {
     Certification,
     /// The five career paths
     Careers,
+    /// Compare two career paths, e.g. /compare coder analyst
+    Compare(String),
     /// Professional organizations
     Organizations,
     /// Common questions
     Faq,
     /// Where the answers come from
     About,
+}
+
+/// Commands for the operators (`[telegram] admins`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Reload the knowledge now.
+    Reload,
+    /// The operator report: counts, answer rate, top unanswered, most 👎.
+    Stats,
+    /// The most frequent questions the bot could not answer.
+    Unanswered,
+}
+
+impl AdminCommand {
+    /// The admin command named `name` (without `/` and `@bot`), lowercase.
+    pub fn parse(name: &str) -> Option<AdminCommand> {
+        match name {
+            "reload" => Some(AdminCommand::Reload),
+            "stats" => Some(AdminCommand::Stats),
+            "unanswered" => Some(AdminCommand::Unanswered),
+            _ => None,
+        }
+    }
 }
 
 /// What an entry's message lists as buttons under the answer.
@@ -48,7 +76,7 @@ impl Command {
             Command::Organizations => "organizations",
             Command::Faq => "faq",
             Command::About => "about",
-            Command::Start(_) | Command::Help => return None,
+            Command::Start(_) | Command::Help | Command::Compare(_) => return None,
         })
     }
 }
@@ -72,7 +100,7 @@ mod tests {
     #[test]
     fn menu_names_are_valid_for_telegram() {
         let commands = Command::bot_commands();
-        assert_eq!(commands.len(), 9);
+        assert_eq!(commands.len(), 10);
         for c in commands {
             let name = c.command.trim_start_matches('/');
             assert!(
@@ -107,5 +135,13 @@ mod tests {
         );
         assert!(Command::parse("/salary@otherbot", "hitbot").is_err());
         assert!(Command::parse("/Start", "hitbot").is_err());
+        assert_eq!(
+            Command::parse("/compare coder analyst", "hitbot").ok(),
+            Some(Command::Compare("coder analyst".into()))
+        );
+        assert_eq!(
+            Command::parse("/compare", "hitbot").ok(),
+            Some(Command::Compare(String::new()))
+        );
     }
 }

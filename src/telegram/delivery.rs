@@ -11,10 +11,14 @@
 //!   messages are dropped. HTML that Telegram rejects is resent as plain text.
 //! * `answerCallbackQuery`, `answerInlineQuery`, `sendChatAction` and edits are not limited or retried
 //!   by `Throttle`; they run as tracked side tasks with their own short retry.
+//! * Photos (charts) are uploaded once per picture: the `file_id` Telegram returns is kept under the
+//!   photo's key (the chart's fingerprint) and sent instead of the bytes afterwards. A picture is drawn
+//!   only when it has to be uploaded.
 //!
 //! Shutdown waits (bounded) for [`Outbox::drain`].
 
 use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,13 +28,13 @@ use teloxide::adaptors::throttle::{Limits, Settings};
 use teloxide::adaptors::Throttle;
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, AnswerInlineQuerySetters, EditMessageReplyMarkupSetters,
-    SendMessageSetters,
+    SendMessageSetters, SendPhotoSetters,
 };
 use teloxide::prelude::*;
 use teloxide::types::{
-    CallbackQueryId, ChatAction, InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryId,
-    InlineQueryResult, InlineQueryResultsButton, LinkPreviewOptions, MessageId, ParseMode,
-    ReplyParameters,
+    CallbackQueryId, ChatAction, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryId,
+    InlineQueryResult, InlineQueryResultsButton, InputFile, LinkPreviewOptions, MessageId,
+    ParseMode, ReplyParameters,
 };
 use teloxide::{ApiError, RequestError};
 use tokio::sync::mpsc;
@@ -47,6 +51,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 const SIDE_ATTEMPTS: u32 = 3;
 /// A `retry_after` longer than this is not waited for on side calls (the query would be stale).
 const SIDE_MAX_WAIT: Duration = Duration::from_secs(5);
+/// Uploaded photos remembered at most (a knowledge version has one careers chart and a few
+/// comparisons; old versions' charts are never asked for again).
+const MAX_FILE_IDS: usize = 256;
 
 /// Telegram's limits for bots: about 30 messages a second overall, 1 a second in one chat, 20 a minute
 /// in one chat or group (teloxide's default for groups and channels is a more careful 10).
@@ -213,8 +220,37 @@ pub fn markup(keyboard: &Keyboard) -> Option<InlineKeyboardMarkup> {
     (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
+/// Draws a photo's PNG when it has to be uploaded; `None` if it cannot be drawn.
+pub type Render = Arc<dyn Fn() -> Option<Arc<Vec<u8>>> + Send + Sync>;
+
+/// A photo for one chat, sent by `file_id` once Telegram has it.
+#[derive(Clone)]
+pub struct OutPhoto {
+    pub chat: ChatId,
+    /// What the picture shows (e.g. a chart's fingerprint): equal keys mean equal pictures, so the
+    /// `file_id` of one upload serves them all.
+    pub key: String,
+    pub render: Render,
+    /// Plain text under the photo (at most 1024 characters).
+    pub caption: String,
+    /// The upload's file name.
+    pub file_name: &'static str,
+    pub reply_to: Option<MessageId>,
+}
+
+impl fmt::Debug for OutPhoto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutPhoto")
+            .field("chat", &self.chat)
+            .field("key", &self.key)
+            .field("caption", &self.caption)
+            .finish_non_exhaustive()
+    }
+}
+
 enum Job {
     Message(OutMessage),
+    Photo(OutPhoto),
     EditMarkup {
         message: MessageId,
         keyboard: InlineKeyboardMarkup,
@@ -236,6 +272,8 @@ pub struct Outbox {
     chats: Mutex<HashMap<ChatId, mpsc::UnboundedSender<(Job, Pending)>>>,
     /// Jobs and side calls not finished yet (for a bounded drain at shutdown).
     pending: AtomicUsize,
+    /// Telegram's `file_id` of each photo uploaded, by the photo's key.
+    file_ids: Mutex<HashMap<String, String>>,
 }
 
 /// Decrements `pending` when a job or side call ends, however it ends.
@@ -257,6 +295,7 @@ impl Outbox {
             },
             chats: Mutex::new(HashMap::new()),
             pending: AtomicUsize::new(0),
+            file_ids: Mutex::new(HashMap::new()),
         })
     }
 
@@ -267,6 +306,36 @@ impl Outbox {
         }
         let chat = message.chat;
         self.enqueue(chat, Job::Message(message));
+    }
+
+    /// Queues a photo (after the chat's earlier messages).
+    pub fn send_photo(self: &Arc<Self>, photo: OutPhoto) {
+        let chat = photo.chat;
+        self.enqueue(chat, Job::Photo(photo));
+    }
+
+    /// The `file_id` Telegram gave the photo with this key, if it was uploaded.
+    pub fn file_id(&self, key: &str) -> Option<String> {
+        self.file_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    fn remember_file_id(&self, key: &str, file_id: Option<String>) {
+        let mut ids = self.file_ids.lock().unwrap_or_else(|e| e.into_inner());
+        match file_id {
+            Some(id) => {
+                if ids.len() >= MAX_FILE_IDS && !ids.contains_key(key) {
+                    ids.clear();
+                }
+                ids.insert(key.to_string(), id);
+            }
+            None => {
+                ids.remove(key);
+            }
+        }
     }
 
     /// Queues a keyboard change of a message the bot sent (after the chat's earlier messages).
@@ -415,6 +484,7 @@ impl Outbox {
             };
             let outcome = match job {
                 Job::Message(m) => self.deliver(m).await,
+                Job::Photo(p) => self.deliver_photo(p).await,
                 Job::EditMarkup { message, keyboard } => self.edit(chat, message, keyboard).await,
             };
             drop(pending);
@@ -453,26 +523,134 @@ impl Outbox {
         reply_to: Option<MessageId>,
     ) -> Outcome {
         let mut html = true;
+        loop {
+            let result = self
+                .retrying(chat, |chat| {
+                    let text = text.clone();
+                    async move {
+                        with_api!(&self.api, |r| {
+                            let mut req = r
+                                .send_message(chat, text)
+                                .link_preview_options(no_preview());
+                            if html {
+                                req = req.parse_mode(ParseMode::Html);
+                            }
+                            if let Some(k) = keyboard {
+                                req = req.reply_markup(k.clone());
+                            }
+                            if let Some(id) = reply_to {
+                                req = req.reply_parameters(
+                                    ReplyParameters::new(id).allow_sending_without_reply(),
+                                );
+                            }
+                            req.await.map(drop)
+                        })
+                    }
+                })
+                .await;
+            match result {
+                Ok(()) => return Outcome::Delivered,
+                Err((Failure::BadHtml, e)) if html => {
+                    log::error!(
+                        "chat {chat}: Telegram rejected our HTML ({}); sending plain text",
+                        describe(&e)
+                    );
+                    html = false;
+                    text = format::html_to_plain(&text);
+                }
+                Err(failure) => return lost(*chat, failure),
+            }
+        }
+    }
+
+    /// Sends a photo by its `file_id` when Telegram has it, else draws and uploads it and keeps the
+    /// `file_id` Telegram returns.
+    async fn deliver_photo(&self, p: OutPhoto) -> Outcome {
+        let mut chat = p.chat;
+        if let Some(id) = self.file_id(&p.key) {
+            match self
+                .send_photo_once(&mut chat, &p, InputFile::file_id(FileId(id)))
+                .await
+            {
+                Ok(_) => return Outcome::Delivered,
+                // Telegram no longer knows the file (a new bot token, say): upload it again.
+                Err((Failure::Permanent, e)) => {
+                    log::info!(
+                        "chat {chat}: sending photo {} by file_id failed ({}); uploading it",
+                        p.key,
+                        describe(&e)
+                    );
+                    self.remember_file_id(&p.key, None);
+                }
+                Err(failure) => return lost(chat, failure),
+            }
+        }
+        let render = Arc::clone(&p.render);
+        let png = match tokio::task::spawn_blocking(move || render()).await {
+            Ok(Some(png)) => png,
+            Ok(None) | Err(_) => {
+                log::error!("chat {chat}: photo {} could not be drawn", p.key);
+                return Outcome::Lost;
+            }
+        };
+        let file = InputFile::memory(png.as_ref().clone()).file_name(p.file_name);
+        match self.send_photo_once(&mut chat, &p, file).await {
+            Ok(file_id) => {
+                if file_id.is_none() {
+                    log::warn!("chat {chat}: sendPhoto returned no photo sizes");
+                }
+                self.remember_file_id(&p.key, file_id);
+                Outcome::Delivered
+            }
+            Err(failure) => lost(chat, failure),
+        }
+    }
+
+    /// One `sendPhoto` (with retries); the `file_id` of the largest size Telegram stored.
+    async fn send_photo_once(
+        &self,
+        chat: &mut ChatId,
+        p: &OutPhoto,
+        file: InputFile,
+    ) -> Result<Option<String>, (Failure, RequestError)> {
+        self.retrying(chat, |chat| {
+            let file = file.clone();
+            async move {
+                let sent = with_api!(&self.api, |r| {
+                    let mut req = r.send_photo(chat, file).caption(p.caption.clone());
+                    if let Some(id) = p.reply_to {
+                        req = req.reply_parameters(
+                            ReplyParameters::new(id).allow_sending_without_reply(),
+                        );
+                    }
+                    req.await
+                })?;
+                Ok(sent
+                    .photo()
+                    .and_then(|sizes| sizes.iter().max_by_key(|s| s.width * s.height))
+                    .map(|s| s.file.id.0.clone()))
+            }
+        })
+        .await
+    }
+
+    /// Runs a send until it succeeds, retrying transient failures (network, 5xx, 429) with backoff
+    /// up to `attempts` times and following a group's move to a supergroup. Any other failure, or the
+    /// last transient one, is returned with how to treat it.
+    async fn retrying<T, F, Fut>(
+        &self,
+        chat: &mut ChatId,
+        mut call: F,
+    ) -> Result<T, (Failure, RequestError)>
+    where
+        F: FnMut(ChatId) -> Fut,
+        Fut: Future<Output = Result<T, RequestError>>,
+    {
         let mut attempt = 1;
         loop {
-            let result = with_api!(&self.api, |r| {
-                let mut req = r
-                    .send_message(*chat, text.clone())
-                    .link_preview_options(no_preview());
-                if html {
-                    req = req.parse_mode(ParseMode::Html);
-                }
-                if let Some(k) = keyboard {
-                    req = req.reply_markup(k.clone());
-                }
-                if let Some(id) = reply_to {
-                    req = req
-                        .reply_parameters(ReplyParameters::new(id).allow_sending_without_reply());
-                }
-                req.await.map(drop)
-            });
-            let Err(e) = result else {
-                return Outcome::Delivered;
+            let e = match call(*chat).await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
             };
             match classify(&e) {
                 Failure::Transient(wait) if attempt < self.policy.attempts => {
@@ -486,31 +664,11 @@ impl Outbox {
                     );
                     tokio::time::sleep(wait).await;
                 }
-                Failure::Transient(_) => {
-                    log::warn!(
-                        "chat {chat}: reply lost after {} attempts: {}",
-                        self.policy.attempts,
-                        describe(&e)
-                    );
-                    return Outcome::Lost;
-                }
                 Failure::Migrated(to) if attempt < self.policy.attempts => {
                     log::info!("chat {chat} moved to {to}; sending there");
                     *chat = to;
                 }
-                Failure::BadHtml if html => {
-                    log::error!(
-                        "chat {chat}: Telegram rejected our HTML ({}); sending plain text",
-                        describe(&e)
-                    );
-                    html = false;
-                    text = format::html_to_plain(&text);
-                }
-                Failure::Gone(reason) => return Outcome::Gone(reason),
-                Failure::Migrated(_) | Failure::BadHtml | Failure::Permanent => {
-                    log::warn!("chat {chat}: reply dropped: {}", describe(&e));
-                    return Outcome::Lost;
-                }
+                failure => return Err((failure, e)),
             }
             attempt += 1;
         }
@@ -546,6 +704,24 @@ impl Outbox {
                 );
                 Outcome::Lost
             }
+        }
+    }
+}
+
+/// What a send that failed for good means for the chat's queue, logged once.
+fn lost(chat: ChatId, (failure, e): (Failure, RequestError)) -> Outcome {
+    match failure {
+        Failure::Gone(reason) => Outcome::Gone(reason),
+        Failure::Transient(_) => {
+            log::warn!(
+                "chat {chat}: reply lost after its last attempt: {}",
+                describe(&e)
+            );
+            Outcome::Lost
+        }
+        _ => {
+            log::warn!("chat {chat}: reply dropped: {}", describe(&e));
+            Outcome::Lost
         }
     }
 }

@@ -6,6 +6,8 @@
 //! an entity, closing and reopening any formatting that spans the cut.
 
 use crate::advisor::{EntryRef, Reply};
+use crate::chart;
+use crate::compare::Comparison;
 
 use super::callback::Callback;
 
@@ -201,6 +203,91 @@ pub fn feedback_row(entry: &str) -> Vec<Button> {
             })
         })
         .collect()
+}
+
+/// The comparison card: both paths' rows as "Label: left | right" lines (narrow enough for a phone),
+/// what each job is, the highlights and the source; buttons to open either path.
+pub fn comparison(c: &Comparison) -> Rendered {
+    let (left, right) = (&c.left.career.name, &c.right.career.name);
+    let mut html = format!(
+        "<b>{} vs {}</b>\n<i>{} | {}</i>\n\n",
+        escape_html(left),
+        escape_html(right),
+        escape_html(left),
+        escape_html(right)
+    );
+    for (label, a, b) in c.rows() {
+        html.push_str(&format!(
+            "<b>{}:</b> {} | {}\n",
+            escape_html(label),
+            escape_html(&a),
+            escape_html(&b)
+        ));
+    }
+    html.push('\n');
+    for side in [&c.left, &c.right] {
+        html.push_str(&format!(
+            "<b>{}:</b> {}\n",
+            escape_html(&side.career.name),
+            escape_html(&side.what)
+        ));
+    }
+    let highlights = c.highlights();
+    if !highlights.is_empty() {
+        html.push('\n');
+        for h in highlights {
+            html.push_str(&format!("• {}\n", escape_html(&h)));
+        }
+    }
+    html.push_str(&format!("\n<i>{}</i>", escape_html(chart::SOURCE_LINE)));
+    let keyboard = [&c.left, &c.right]
+        .iter()
+        .filter_map(|side| {
+            Some(vec![Button {
+                text: format!("More: {}", side.career.name),
+                data: Callback::Entry(side.id.clone()).encode()?,
+            }])
+        })
+        .collect();
+    Rendered { html, keyboard }
+}
+
+/// A career path as a button and a name: (entry id, name).
+pub type PathChoice = (String, String);
+
+/// `text` (plain) with a button for each path; pressing one picks the first path of a comparison.
+pub fn compare_pick_first(text: &str, paths: &[PathChoice]) -> Rendered {
+    let keyboard = paths
+        .iter()
+        .filter_map(|(id, name)| {
+            Some(vec![Button {
+                text: name.clone(),
+                data: Callback::CompareFirst(id.clone()).encode()?,
+            }])
+        })
+        .collect();
+    Rendered {
+        html: escape_html(text),
+        keyboard,
+    }
+}
+
+/// "Compare X with which path?" with a button for each other path.
+pub fn compare_pick_second(first: &PathChoice, paths: &[PathChoice]) -> Rendered {
+    let keyboard = paths
+        .iter()
+        .filter(|(id, _)| *id != first.0)
+        .filter_map(|(id, name)| {
+            Some(vec![Button {
+                text: name.clone(),
+                data: Callback::Compare(first.0.clone(), id.clone()).encode()?,
+            }])
+        })
+        .collect();
+    Rendered {
+        html: format!("Compare <b>{}</b> with which path?", escape_html(&first.1)),
+        keyboard,
+    }
 }
 
 /// A short plain-text description of an answer (inline mode).
@@ -438,6 +525,79 @@ mod tests {
             id: id.into(),
             title: title.into(),
         }
+    }
+
+    fn path(id: &str, name: &str, salary: u32, growth: f64) -> crate::compare::PathCard {
+        crate::compare::PathCard {
+            id: id.into(),
+            career: crate::knowledge::Career {
+                name: name.into(),
+                education: "Bachelor's <or> more".into(),
+                experience: "None".into(),
+                median_salary: salary,
+                growth_percent: growth,
+            },
+            what: format!("{name}s do things & more."),
+        }
+    }
+
+    #[test]
+    fn the_comparison_card_is_escaped_html_with_both_paths() {
+        let c = Comparison {
+            left: path("path-coder", "Coder", 46_660, 7.0),
+            right: path("path-analyst", "R&D <analyst>", 100_910, 36.0),
+        };
+        let r = comparison(&c);
+        assert!(
+            r.html
+                .starts_with("<b>Coder vs R&amp;D &lt;analyst&gt;</b>"),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("<b>Median salary 2021:</b> $46,660 | $100,910"),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("<b>Education:</b> Bachelor's &lt;or&gt; more | Bachelor's"),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("<b>Coder:</b> Coders do things &amp; more."),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("• R&amp;D &lt;analyst&gt; pays $54,250 more"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.ends_with("</i>"));
+        assert!(!html_to_plain(&r.html).contains("&amp;"));
+        assert_eq!(r.keyboard.len(), 2);
+        assert_eq!(r.keyboard[0][0].data, "e:path-coder");
+    }
+
+    #[test]
+    fn compare_pickers_leave_out_the_first_path() {
+        let paths: Vec<PathChoice> = ["a", "b", "c"]
+            .iter()
+            .map(|id| (format!("path-{id}"), id.to_uppercase()))
+            .collect();
+        let first = compare_pick_first("Pick <one>", &paths);
+        assert_eq!(first.html, "Pick &lt;one&gt;");
+        let data: Vec<&str> = first.keyboard.iter().map(|r| r[0].data.as_str()).collect();
+        assert_eq!(data, ["c:path-a", "c:path-b", "c:path-c"]);
+        let second = compare_pick_second(&paths[1], &paths);
+        let data: Vec<&str> = second.keyboard.iter().map(|r| r[0].data.as_str()).collect();
+        assert_eq!(data, ["c:path-b:path-a", "c:path-b:path-c"]);
+        assert!(second.html.contains("<b>B</b>"));
     }
 
     fn answer() -> Reply {

@@ -3,18 +3,23 @@
 //!
 //! * messages: commands (also `/cmd@bot`), then questions. In groups only commands, mentions of the
 //!   bot and replies to its messages are answered. Non-text messages get a one-line hint.
-//! * callback queries: entry buttons, 👍/👎, the topic menu; always answered, stale data politely.
+//! * callback queries: entry buttons, 👍/👎, the topic menu, the `/compare` pickers; always answered,
+//!   stale data politely.
 //! * inline queries: up to 5 articles; the main topics for an empty query.
+//! * every update asks the [`AdvisorHandle`] for the advisor serving now (hot reload); messages and
+//!   button presses pass the per-user flood gate first; answers, declines and 👍/👎 are recorded in
+//!   the operator store ([`EventSink`]). Admin commands (`admin.rs`) are unknown commands to others.
 //!
 //! Edited messages and other update kinds are not handled (and so not requested from Telegram).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use teloxide::dispatching::{HandlerExt as _, UpdateFilterExt as _, UpdateHandler};
 use teloxide::prelude::*;
 use teloxide::types::{
-    InlineKeyboardButton, InlineKeyboardButtonKind, InlineKeyboardMarkup, InlineQueryResult,
+    Chat, InlineKeyboardButton, InlineKeyboardButtonKind, InlineKeyboardMarkup, InlineQueryResult,
     InlineQueryResultArticle, InlineQueryResultsButton, InlineQueryResultsButtonKind,
     InputMessageContent, InputMessageContentText, LinkPreviewOptions, Me, MessageId, MessageKind,
     ParseMode,
@@ -22,13 +27,18 @@ use teloxide::types::{
 use teloxide::utils::command::BotCommands as _;
 
 use crate::advisor::{Advisor, EntryRef, Reply};
+use crate::chart::ChartCache;
 use crate::memory::Memory;
+use crate::reload::AdvisorHandle;
+use crate::store::{Event, EventSink};
 
 use super::callback::Callback;
-use super::commands::{self, Command, More};
+use super::commands::{self, AdminCommand, Command, More};
 use super::delivery::{OutMessage, Outbox};
-use super::feedback::FeedbackSink;
+use super::feedback::{Asked, FeedbackSink};
+use super::flood::{FloodGate, Verdict};
 use super::format::{self, Rendered};
+use super::{admin, charts};
 
 /// Errors a handler may return (none expected: delivery problems are handled by the outbox).
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -40,18 +50,40 @@ const INLINE_RESULTS: usize = 5;
 const INLINE_CACHE_SECONDS: u32 = 300;
 /// The hint for stickers, photos, voice messages and other non-text messages.
 const TEXT_ONLY: &str = "I read text questions only. Type your question, or send /help.";
+/// The one notice a user over the flood limit gets.
+pub const SLOW_DOWN: &str = "You're sending messages quickly — I'll answer again in a moment.";
 
 /// What every handler needs (one per running bot).
 pub struct App {
-    pub advisor: Arc<Advisor>,
+    /// The advisor serving now: every update asks it for the current one (`get()`), so a reload
+    /// takes effect at the next update while the ones in flight finish with the old knowledge.
+    pub handle: AdvisorHandle,
     /// Each chat's last answered entry, for follow-up questions.
     pub memory: Memory,
     pub feedback: Arc<dyn FeedbackSink>,
+    /// The operator store: declined and low-confidence questions, answers (counted), 👍/👎.
+    pub events: Arc<dyn EventSink>,
+    /// The question behind recent answers, for the 👍/👎 events.
+    pub asked: Asked,
     pub outbox: Arc<Outbox>,
     /// The advisor's confidence threshold (inline results below it are left out).
     pub min_confidence: f32,
+    /// Answers below this confidence are recorded as low-confidence (`[store] low_confidence`).
+    pub low_confidence: f32,
+    /// Record the chat id with events (`[store] keep_chat_id`); off, no user data is recorded.
+    pub keep_chat_id: bool,
     /// Show "typing…" only when an answer takes longer than this (it normally takes microseconds).
     pub typing_after: Duration,
+    /// Questions are cut to this many characters for searching (`[answer] max_question_chars`).
+    pub max_question_chars: usize,
+    /// User ids allowed the admin commands (`[telegram] admins`).
+    pub admins: Vec<i64>,
+    /// Per-user message limit (`[telegram] flood_per_minute`).
+    pub flood: FloodGate,
+    /// The careers chart, drawn once per version of the career table.
+    pub charts: Arc<ChartCache>,
+    /// The store file the admin reports read (`[store] path`); `None`: no reports.
+    pub store_path: Option<PathBuf>,
 }
 
 /// The handler tree.
@@ -71,21 +103,23 @@ pub fn schema() -> UpdateHandler<HandlerError> {
 }
 
 async fn on_command(app: Arc<App>, msg: Message, command: Command, me: Me) -> HandlerResult {
-    if from_a_bot(&msg) {
+    if from_a_bot(&msg) || !app.admit(&msg) {
         return Ok(());
     }
-    run_command(&app, &msg, command, &me);
+    run_command(&app, &app.handle.get(), &msg, command, &me);
     Ok(())
 }
 
-fn run_command(app: &Arc<App>, msg: &Message, command: Command, me: &Me) {
+fn run_command(app: &Arc<App>, advisor: &Advisor, msg: &Message, command: Command, me: &Me) {
     let chat = msg.chat.id;
     let reply_to = thread(msg);
     let rendered = match command {
-        Command::Start(payload) => match app.entry_message(chat, payload.trim()) {
-            Some(r) => r,
-            None => format::welcome(&app.advisor.topics()),
-        },
+        Command::Start(payload) => {
+            if app.send_entry(advisor, chat, payload.trim(), reply_to) {
+                return;
+            }
+            format::welcome(&advisor.topics())
+        }
         Command::Help => {
             let commands: Vec<(String, String)> = Command::bot_commands()
                 .into_iter()
@@ -96,19 +130,26 @@ fn run_command(app: &Arc<App>, msg: &Message, command: Command, me: &Me) {
                 keyboard: Vec::new(),
             }
         }
+        Command::Compare(args) => {
+            charts::compare_command(app, advisor, chat, &args, reply_to);
+            return;
+        }
         topic => {
             let id = topic.entry_id().unwrap_or_default();
-            app.entry_message(chat, id)
-                .unwrap_or_else(|| app.unavailable())
+            if app.send_entry(advisor, chat, id, reply_to) {
+                return;
+            }
+            app.unavailable(advisor)
         }
     };
     app.outbox.send(OutMessage::new(chat, &rendered, reply_to));
 }
 
 async fn on_message(app: Arc<App>, msg: Message, me: Me) -> HandlerResult {
-    if from_a_bot(&msg) || !addressed(&msg, &me) {
+    if from_a_bot(&msg) || !addressed(&msg, &me) || !app.admit(&msg) {
         return Ok(());
     }
+    let advisor = app.handle.get();
     let chat = msg.chat.id;
     let Some(text) = msg.text() else {
         // Stickers, photos, voice... (`Empty`: content this teloxide version cannot read). Service
@@ -123,27 +164,37 @@ async fn on_message(app: Arc<App>, msg: Message, me: Me) -> HandlerResult {
         return Ok(());
     };
     if let Some(rest) = text.strip_prefix('/') {
-        on_other_command(&app, &msg, rest, &me);
+        on_other_command(&app, &advisor, &msg, rest, &me).await;
         return Ok(());
     }
     let question = strip_mention(text, me.username());
     if question.is_empty() {
-        let welcome = format::welcome(&app.advisor.topics());
+        let welcome = format::welcome(&advisor.topics());
         app.outbox
             .send(OutMessage::new(chat, &welcome, thread(&msg)));
         return Ok(());
     }
-    let reply = app.answer(chat, &question).await;
-    let rendered = format::render_reply(&reply, &question, &app.advisor.topics());
+    let reply = app.answer(&advisor, &msg.chat, &question).await;
+    let rendered = format::render_reply(&reply, &question, &advisor.topics());
     app.outbox
         .send(OutMessage::new(chat, &rendered, thread(&msg)));
+    // The careers hub answers with its chart, however it was asked for.
+    if reply.confident && reply.did_you_mean.is_empty() {
+        if let Some(e) = &reply.entry {
+            if commands::listing(&e.id) == More::CareerPaths {
+                charts::send_careers_chart(&app, &advisor, chat, thread(&msg));
+            }
+        }
+    }
     Ok(())
 }
 
-/// A `/word` the command parser refused: one of ours with extra words (`/salary please`), another
-/// bot's command (ignored), or an unknown one.
-fn on_other_command(app: &Arc<App>, msg: &Message, rest: &str, me: &Me) {
-    let word = rest.split_whitespace().next().unwrap_or("");
+/// A `/word` the command parser refused: one of ours with extra words (`/salary please`), an admin
+/// command, another bot's command (ignored), or an unknown one. Admin commands from anyone else get
+/// exactly what an unknown command gets, so nothing hints that they exist.
+async fn on_other_command(app: &Arc<App>, advisor: &Advisor, msg: &Message, rest: &str, me: &Me) {
+    let mut words = rest.split_whitespace();
+    let word = words.next().unwrap_or("");
     let (name, bot) = match word.split_once('@') {
         Some((name, bot)) => (name, Some(bot)),
         None => (word, None),
@@ -151,8 +202,15 @@ fn on_other_command(app: &Arc<App>, msg: &Message, rest: &str, me: &Me) {
     if bot.is_some_and(|b| !b.eq_ignore_ascii_case(me.username())) {
         return;
     }
-    if let Ok(command) = Command::parse(&format!("/{}", name.to_lowercase()), me.username()) {
-        run_command(app, msg, command, me);
+    let lower = name.to_lowercase();
+    if let Some(command) = AdminCommand::parse(&lower) {
+        if app.is_admin(msg) {
+            let args: Vec<&str> = words.collect();
+            admin::run(app, msg.chat.id, thread(msg), command, &args.join(" ")).await;
+            return;
+        }
+    } else if let Ok(command) = Command::parse(&format!("/{lower}"), me.username()) {
+        run_command(app, advisor, msg, command, me);
         return;
     }
     let html = format!(
@@ -168,24 +226,36 @@ fn on_other_command(app: &Arc<App>, msg: &Message, rest: &str, me: &Me) {
 }
 
 async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
+    match app.flood.check(q.from.id.0 as i64) {
+        Verdict::Pass => {}
+        Verdict::Notice => {
+            app.outbox.answer_callback(q.id, Some(SLOW_DOWN.into()));
+            return Ok(());
+        }
+        Verdict::Silent => {
+            app.outbox.answer_callback(q.id, None);
+            return Ok(());
+        }
+    }
+    let advisor = app.handle.get();
     let chat = q.message.as_ref().map(|m| m.chat().id);
     let data = q.data.as_deref().unwrap_or_default();
     let stale = "Sorry, that button is out of date. Here are the topics.";
     match (Callback::decode(data), chat) {
-        (Some(Callback::Entry(id)), Some(chat)) => match app.entry_message(chat, &id) {
-            Some(rendered) => {
+        (Some(Callback::Entry(id)), Some(chat)) => {
+            if advisor.entry(&id).is_some() {
                 app.outbox.answer_callback(q.id, None);
-                app.outbox.send(OutMessage::new(chat, &rendered, None));
-            }
-            None => {
+                app.send_entry(&advisor, chat, &id, None);
+            } else {
                 app.outbox.answer_callback(q.id, Some(stale.into()));
                 app.outbox
-                    .send(OutMessage::new(chat, &app.unavailable(), None));
+                    .send(OutMessage::new(chat, &app.unavailable(&advisor), None));
             }
-        },
+        }
         (Some(Callback::Feedback { entry, helpful }), _) => {
-            if app.advisor.entry(&entry).is_some() {
+            if advisor.entry(&entry).is_some() {
                 app.feedback.record(&entry, helpful);
+                app.record_feedback(&q, &entry, helpful);
             }
             app.outbox.answer_callback(q.id, Some("Thanks!".into()));
             // Take the 👍/👎 row away so that an answer is rated once.
@@ -199,14 +269,22 @@ async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
             app.outbox.answer_callback(q.id, None);
             let menu = Rendered {
                 html: "Pick a topic:".into(),
-                keyboard: format::topic_keyboard(&app.advisor.topics()),
+                keyboard: format::topic_keyboard(&advisor.topics()),
             };
             app.outbox.send(OutMessage::new(chat, &menu, None));
+        }
+        (Some(Callback::CompareFirst(id)), Some(chat)) => {
+            app.outbox.answer_callback(q.id, None);
+            charts::compare_second(&app, &advisor, chat, &id);
+        }
+        (Some(Callback::Compare(a, b)), Some(chat)) => {
+            app.outbox.answer_callback(q.id, None);
+            charts::compare_pair(&app, &advisor, chat, &a, &b);
         }
         (_, Some(chat)) => {
             app.outbox.answer_callback(q.id, Some(stale.into()));
             app.outbox
-                .send(OutMessage::new(chat, &app.unavailable(), None));
+                .send(OutMessage::new(chat, &app.unavailable(&advisor), None));
         }
         (_, None) => {
             app.outbox
@@ -217,11 +295,12 @@ async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
 }
 
 async fn on_inline(app: Arc<App>, q: InlineQuery, me: Me) -> HandlerResult {
-    let query = q.query.trim();
+    let advisor = app.handle.get();
+    let query = cut_question(q.query.trim(), app.max_question_chars);
     let entries: Vec<EntryRef> = if query.is_empty() {
-        app.advisor.topics()
+        advisor.topics()
     } else {
-        app.advisor
+        advisor
             .candidates(query, INLINE_RESULTS)
             .into_iter()
             .filter(|(_, coverage)| *coverage >= app.min_confidence)
@@ -231,7 +310,7 @@ async fn on_inline(app: Arc<App>, q: InlineQuery, me: Me) -> HandlerResult {
     // Every main topic for an empty query; the best few otherwise.
     let results: Vec<InlineQueryResult> = entries
         .iter()
-        .filter_map(|e| app.advisor.entry_reply(&e.id))
+        .filter_map(|e| advisor.entry_reply(&e.id))
         .filter_map(|reply| article(&reply, &me))
         .collect();
     let button = results.is_empty().then(|| InlineQueryResultsButton {
@@ -272,70 +351,172 @@ fn article(reply: &Reply, me: &Me) -> Option<InlineQueryResult> {
 }
 
 impl App {
-    /// Answers a question in a chat, remembering confident answers for follow-ups.
-    async fn answer(&self, chat: ChatId, question: &str) -> Reply {
-        let previous = self.memory.last(chat.0);
-        let advisor = Arc::clone(&self.advisor);
+    /// Flood control for a message: `true` to handle it. The first message over the limit gets
+    /// one notice; later ones nothing.
+    fn admit(&self, msg: &Message) -> bool {
+        // An anonymous group admin writes as the group; anyone else as themselves.
+        let sender = msg
+            .sender_chat
+            .as_ref()
+            .map(|c| c.id.0)
+            .or_else(|| msg.from.as_ref().map(|u| u.id.0 as i64))
+            .unwrap_or(msg.chat.id.0);
+        match self.flood.check(sender) {
+            Verdict::Pass => true,
+            Verdict::Notice => {
+                log::info!("chat {}: a sender is over the flood limit", msg.chat.id);
+                let notice = Rendered {
+                    html: format::escape_html(SLOW_DOWN),
+                    keyboard: Vec::new(),
+                };
+                self.outbox
+                    .send(OutMessage::new(msg.chat.id, &notice, thread(msg)));
+                false
+            }
+            Verdict::Silent => false,
+        }
+    }
+
+    /// Whether the sender is in `[telegram] admins`.
+    fn is_admin(&self, msg: &Message) -> bool {
+        msg.from
+            .as_ref()
+            .is_some_and(|u| self.admins.contains(&(u.id.0 as i64)))
+    }
+
+    /// Answers a question in a chat, remembering confident answers for follow-ups, and records it in
+    /// the operator store.
+    async fn answer(&self, advisor: &Arc<Advisor>, chat: &Chat, question: &str) -> Reply {
+        let chat_id = chat.id;
+        let question = cut_question(question, self.max_question_chars);
+        let previous = self.memory.last(chat_id.0);
+        let work = Arc::clone(advisor);
         let q = question.to_string();
         let outbox = Arc::clone(&self.outbox);
         let reply = with_typing(
-            move || advisor.answer_after(&q, previous.as_deref()),
+            move || work.answer_after(&q, previous.as_deref()),
             self.typing_after,
-            move || outbox.typing(chat),
+            move || outbox.typing(chat_id),
         )
         .await;
         let reply = reply.unwrap_or_else(|e| {
             log::error!("the advisor failed on a question: {e}");
-            self.advisor.decline(0.0, None)
+            advisor.decline(0.0, None)
         });
         if reply.confident && reply.did_you_mean.is_empty() {
             if let Some(e) = &reply.entry {
-                self.memory.remember(chat.0, &e.id);
+                self.memory.remember(chat_id.0, &e.id);
+                self.asked
+                    .remember(chat_id.0, &e.id, question, reply.confidence);
             }
         }
+        let mut event = Event::for_reply(&reply, question, chat_type(chat), self.low_confidence);
+        event.chat_id = self.keep_chat_id.then_some(chat_id.0);
+        self.events.record(event);
         reply
+    }
+
+    /// Records a 👍/👎 with the question it was about, when it is remembered.
+    fn record_feedback(&self, q: &CallbackQuery, entry: &str, helpful: bool) {
+        let chat = q.message.as_ref().map(|m| m.chat());
+        let kind = chat.map_or("unknown", chat_type);
+        let mut event = Event::feedback(helpful, entry, kind);
+        if let Some(chat) = chat {
+            if let Some((question, confidence)) = self.asked.question(chat.id.0, entry) {
+                event.question = question;
+                event.confidence = confidence;
+            }
+            event.chat_id = self.keep_chat_id.then_some(chat.id.0);
+        }
+        self.events.record(event);
+    }
+
+    /// Sends entry `id` as a command, a button or a deep link shows it (the careers hub with its
+    /// chart); `false` for an unknown id.
+    pub(super) fn send_entry(
+        &self,
+        advisor: &Advisor,
+        chat: ChatId,
+        id: &str,
+        reply_to: Option<MessageId>,
+    ) -> bool {
+        let Some(rendered) = self.entry_message(advisor, chat, id) else {
+            return false;
+        };
+        self.outbox.send(OutMessage::new(chat, &rendered, reply_to));
+        if commands::listing(id) == More::CareerPaths {
+            charts::send_careers_chart(self, advisor, chat, reply_to);
+        }
+        true
     }
 
     /// An entry's answer as a command or a button shows it, with the entries its topic lists;
     /// `None` for an unknown id (a stale button, a deep link to a removed entry).
-    fn entry_message(&self, chat: ChatId, id: &str) -> Option<Rendered> {
-        let reply = self.advisor.entry_reply(id)?;
+    fn entry_message(&self, advisor: &Advisor, chat: ChatId, id: &str) -> Option<Rendered> {
+        let reply = advisor.entry_reply(id)?;
         let more: Vec<EntryRef> = match commands::listing(id) {
             More::Related => reply.related.clone(),
-            More::CareerPaths => self.list(|e| e.career.is_some()),
+            More::CareerPaths => list(advisor, |e| e.career.is_some()),
             More::SameTopic => {
-                let topic = self
-                    .advisor
+                let topic = advisor
                     .entry(id)
                     .map(|e| e.topic.clone())
                     .unwrap_or_default();
-                self.list(|e| e.topic == topic && e.id != id)
+                list(advisor, |e| e.topic == topic && e.id != id)
             }
         };
         self.memory.remember(chat.0, id);
         Some(format::render_entry(&reply, &more))
     }
 
-    fn list(&self, keep: impl Fn(&crate::knowledge::Entry) -> bool) -> Vec<EntryRef> {
-        self.advisor
-            .knowledge()
-            .entries
-            .iter()
-            .filter(|e| keep(e))
-            .map(|e| EntryRef {
-                id: e.id.clone(),
-                title: e.title.clone(),
-            })
-            .collect()
-    }
-
     /// The polite reply to a stale button or a removed topic.
-    fn unavailable(&self) -> Rendered {
+    pub(super) fn unavailable(&self, advisor: &Advisor) -> Rendered {
         Rendered {
             html: "Sorry, that topic is not available any more. Here is what I can tell you about:"
                 .into(),
-            keyboard: format::topic_keyboard(&self.advisor.topics()),
+            keyboard: format::topic_keyboard(&advisor.topics()),
         }
+    }
+}
+
+fn list(advisor: &Advisor, keep: impl Fn(&crate::knowledge::Entry) -> bool) -> Vec<EntryRef> {
+    advisor
+        .knowledge()
+        .entries
+        .iter()
+        .filter(|e| keep(e))
+        .map(|e| EntryRef {
+            id: e.id.clone(),
+            title: e.title.clone(),
+        })
+        .collect()
+}
+
+/// The chat's kind as the operator store records it.
+fn chat_type(chat: &Chat) -> &'static str {
+    if chat.is_private() {
+        "private"
+    } else if chat.is_supergroup() {
+        "supergroup"
+    } else if chat.is_group() {
+        "group"
+    } else if chat.is_channel() {
+        "channel"
+    } else {
+        "unknown"
+    }
+}
+
+/// The first `max` characters of a question, cut at a space when there is one in the last tenth: a
+/// pasted essay is searched by its beginning, never rejected.
+pub fn cut_question(question: &str, max: usize) -> &str {
+    let Some((end, _)) = question.char_indices().nth(max) else {
+        return question;
+    };
+    let head = &question[..end];
+    match head.rfind(char::is_whitespace) {
+        Some(space) if head[..space].chars().count() >= max - max / 10 => head[..space].trim_end(),
+        _ => head,
     }
 }
 
@@ -453,6 +634,19 @@ mod tests {
             strip_mention("salary @HITBOT please", "hitbot"),
             "salary please"
         );
+    }
+
+    #[test]
+    fn long_questions_are_cut_at_a_space_not_rejected() {
+        assert_eq!(cut_question("short one", 1000), "short one");
+        let long = format!("how much do HITs earn {}", "blah ".repeat(500));
+        let cut = cut_question(&long, 100);
+        assert!(cut.starts_with("how much do HITs earn"));
+        assert!(cut.chars().count() <= 100 && cut.chars().count() >= 90);
+        assert!(cut.ends_with("blah"), "{cut:?}");
+        // No space near the end: cut exactly, on a character boundary.
+        let word = "é".repeat(300);
+        assert_eq!(cut_question(&word, 100).chars().count(), 100);
     }
 
     #[test]

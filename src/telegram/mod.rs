@@ -1,28 +1,35 @@
 //! The Telegram front end (the only module that knows teloxide): startup, the update listener
-//! (long polling, or a webhook), the dispatcher running [`handlers::schema`], and a clean stop on
-//! SIGINT or SIGTERM.
+//! (long polling, or a webhook), the dispatcher running [`handlers::schema`], hot reload of the
+//! knowledge (`/reload`, SIGHUP, the folder watcher), and a clean stop on SIGINT or SIGTERM.
 //!
 //! | file          | owns                                                                  |
 //! |---------------|-----------------------------------------------------------------------|
-//! | `mod.rs`      | `run`: getMe, menu and descriptions, listener, dispatcher, shutdown    |
-//! | `commands.rs` | the `/commands` (menu, help text)                                      |
+//! | `mod.rs`      | `run`: getMe, menu and descriptions, listener, dispatcher, reload, stop |
+//! | `commands.rs` | the `/commands` (menu, help text) and the admin commands               |
 //! | `handlers.rs` | the dptree handler tree: what each update gets                         |
+//! | `charts.rs`   | the careers chart photo and `/compare`                                 |
+//! | `admin.rs`    | `/reload`, `/stats`, `/unanswered` for `[telegram] admins`             |
+//! | `flood.rs`    | per-user flood control (pure)                                          |
 //! | `format.rs`   | HTML rendering, escaping, splitting, keyboards as data (pure)          |
 //! | `callback.rs` | `callback_data` encoding (pure)                                        |
-//! | `delivery.rs` | the outbox: per-chat ordered sends, throttling, retries                |
+//! | `delivery.rs` | the outbox: per-chat ordered sends, photos, throttling, retries        |
 //! | `feedback.rs` | where 👍/👎 go                                                          |
 //! | `secrets.rs`  | keeps the token out of logs                                            |
 
+mod admin;
 mod callback;
+mod charts;
 mod commands;
 mod delivery;
 pub mod feedback;
+mod flood;
 mod format;
 mod handlers;
 mod secrets;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,14 +44,19 @@ use teloxide::{ApiError, RequestError};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::advisor::Advisor;
+use crate::chart::ChartCache;
 use crate::config::{Config, TelegramConfig};
 use crate::memory::{Memory, DEFAULT_CAPACITY};
+use crate::reload::AdvisorHandle;
+use crate::store::{Event, EventSink, Recorder};
 
 pub use feedback::{FeedbackCounter, FeedbackSink, Votes};
+pub use handlers::{cut_question, SLOW_DOWN};
 
 use commands::Command;
-use delivery::{describe, Api, Outbox, RetryPolicy};
+use delivery::{classify, describe, Api, Failure, Outbox, RetryPolicy};
+use feedback::Asked;
+use flood::FloodGate;
 use handlers::{App, HandlerError};
 
 /// Shown in an empty chat with the bot ("What can this bot do?"); at most 512 characters.
@@ -59,8 +71,10 @@ const SHORT_DESCRIPTION: &str =
 const DRAIN: Duration = Duration::from_millis(1500);
 /// Long-polling timeout (teloxide's HTTP client gives up after 17 s).
 const POLL_TIMEOUT: Duration = Duration::from_secs(10);
-/// getMe attempts at startup when Telegram cannot be reached.
-const GET_ME_ATTEMPTS: u32 = 3;
+/// Longest wait between two getMe attempts while Telegram cannot be reached at startup.
+const MAX_STARTUP_BACKOFF: Duration = Duration::from_secs(30);
+/// The flood-control window (`[telegram] flood_per_minute`).
+const MINUTE: Duration = Duration::from_secs(60);
 
 /// Everything `run` needs besides the bot and the advisor.
 pub struct Options {
@@ -71,10 +85,27 @@ pub struct Options {
     pub followup: Duration,
     /// Where 👍/👎 presses go.
     pub feedback: Arc<dyn FeedbackSink>,
+    /// Where answers, declined and low-confidence questions and 👍/👎 are recorded (the operator
+    /// store in production).
+    pub events: Arc<dyn EventSink>,
+    /// The store file `/stats` and `/unanswered` read; `None`: they say there is no store.
+    pub store_path: Option<PathBuf>,
+    /// Answers below this confidence are recorded as low-confidence (`[store] low_confidence`).
+    pub low_confidence: f32,
+    /// Record chat ids with events (`[store] keep_chat_id`).
+    pub keep_chat_id: bool,
+    /// Questions are cut to this many characters for searching (`[answer] max_question_chars`).
+    pub max_question_chars: usize,
     /// Show "typing…" when an answer takes longer than this.
     pub typing_after: Duration,
-    /// Wait before the second attempt of a failed send (doubled for each further one).
+    /// Wait before the second attempt of a failed send (doubled for each further one); also the
+    /// first wait when Telegram cannot be reached at startup.
     pub retry_backoff: Duration,
+    /// How often the knowledge folder is checked for edits (`[telegram] watch_knowledge_secs`);
+    /// `None`: never.
+    pub watch_knowledge: Option<Duration>,
+    /// The window `[telegram] flood_per_minute` counts in: a minute.
+    pub flood_window: Duration,
 }
 
 impl Options {
@@ -84,15 +115,31 @@ impl Options {
             min_confidence: config.answer.min_confidence,
             followup: Duration::from_secs(config.answer.followup_minutes * 60),
             feedback: Arc::new(FeedbackCounter::new()),
+            events: Arc::new(NoEvents),
+            store_path: None,
+            low_confidence: config.store.low_confidence,
+            keep_chat_id: config.store.keep_chat_id,
+            max_question_chars: config.answer.max_question_chars,
             typing_after: Duration::from_millis(300),
             retry_backoff: Duration::from_millis(500),
+            watch_knowledge: (config.telegram.watch_knowledge_secs > 0)
+                .then(|| Duration::from_secs(config.telegram.watch_knowledge_secs)),
+            flood_window: MINUTE,
         }
     }
 }
 
+/// Records nothing (when there is no store).
+struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn record(&self, _: Event) {}
+}
+
 /// Runs the bot from the environment (`TELOXIDE_TOKEN`, optional `TELOXIDE_API_URL`) until SIGINT
-/// or SIGTERM. Exit code 2 when the token is refused or the setup is wrong.
-pub fn run_blocking(advisor: Advisor, config: &Config) -> anyhow::Result<ExitCode> {
+/// or SIGTERM, recording operator data in `[store] path` and reloading the knowledge on SIGHUP.
+/// Exit code 2 when the token is refused or the setup is wrong.
+pub fn run_blocking(handle: AdvisorHandle, config: &Config) -> anyhow::Result<ExitCode> {
     // Bot::from_env() panics on a malformed URL; say what is wrong instead.
     if let Ok(api_url) = std::env::var("TELOXIDE_API_URL") {
         if let Err(e) = url::Url::parse(api_url.trim_end_matches('/')) {
@@ -105,16 +152,49 @@ pub fn run_blocking(advisor: Advisor, config: &Config) -> anyhow::Result<ExitCod
         .build()?;
     let code = runtime.block_on(async {
         let bot = Bot::from_env();
-        run(
-            bot,
-            Arc::new(advisor),
-            Options::from_config(config),
-            stop_signal(),
-        )
-        .await
+        let mut options = Options::from_config(config);
+        let recorder = match Recorder::open(&config.store) {
+            Ok(r) => {
+                let r = Arc::new(r);
+                options.events = Arc::clone(&r) as Arc<dyn EventSink>;
+                options.store_path = Some(config.store.path.clone());
+                Some(r)
+            }
+            Err(e) => {
+                log::error!("the operator store cannot be opened ({e}); nothing will be recorded");
+                None
+            }
+        };
+        #[cfg(unix)]
+        tokio::spawn(reload_on_sighup(handle.clone()));
+        let code = run(bot, handle, options, stop_signal()).await;
+        if let Some(r) = recorder {
+            // What was recorded until the stop is written before the process exits.
+            tokio::task::spawn_blocking(move || r.flush()).await.ok();
+        }
+        code
     });
     runtime.shutdown_timeout(Duration::from_millis(200));
     code
+}
+
+/// Reloads the knowledge on every SIGHUP (`kill -HUP`, `systemctl reload`). A broken edit is logged
+/// with every problem and the old knowledge keeps serving.
+#[cfg(unix)]
+async fn reload_on_sighup(handle: AdvisorHandle) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            log::warn!("cannot listen for SIGHUP ({e}); reload with /reload instead");
+            return;
+        }
+    };
+    while hangup.recv().await.is_some() {
+        log::info!("SIGHUP received: reloading the knowledge");
+        // `admin::reload` logs a failure with its problems; its reply text is for a chat.
+        admin::reload(&handle).await;
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (systemd, Docker).
@@ -145,7 +225,7 @@ pub async fn stop_signal() {
 /// offset (so nothing is answered twice after a restart) and queued replies get up to 1.5 s to go out.
 pub async fn run(
     bot: Bot,
-    advisor: Arc<Advisor>,
+    handle: AdvisorHandle,
     options: Options,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<ExitCode> {
@@ -158,7 +238,7 @@ pub async fn run(
     let stopped = wait_for_stop(stop_rx.clone());
 
     let me = tokio::select! {
-        me = get_me(&bot) => me,
+        me = get_me(&bot, options.retry_backoff) => me,
         () = stopped => return Ok(ExitCode::SUCCESS),
     };
     let me = match me {
@@ -186,13 +266,29 @@ pub async fn run(
         },
     );
     let app = Arc::new(App {
-        advisor: Arc::clone(&advisor),
+        handle: handle.clone(),
         memory: Memory::new(options.followup, DEFAULT_CAPACITY),
         feedback: options.feedback,
+        events: options.events,
+        asked: Asked::new(DEFAULT_CAPACITY),
         outbox: Arc::clone(&outbox),
         min_confidence: options.min_confidence,
+        low_confidence: options.low_confidence,
+        keep_chat_id: options.keep_chat_id,
         typing_after: options.typing_after,
+        max_question_chars: options.max_question_chars,
+        admins: telegram.admins.clone(),
+        flood: FloodGate::new(
+            telegram.flood_per_minute,
+            options.flood_window,
+            flood::DEFAULT_CAPACITY,
+        ),
+        charts: Arc::new(ChartCache::new()),
+        store_path: options.store_path,
     });
+    if let Some(period) = options.watch_knowledge {
+        tokio::spawn(handle.clone().watch(period, wait_for_stop(stop_rx.clone())));
+    }
     // Menu and descriptions in the background: a slow or failing call must not delay answering.
     tokio::spawn(set_up_profile(bot.clone()));
 
@@ -228,7 +324,7 @@ pub async fn run(
         Some(url) => format!("webhook {url}"),
         None => "long polling".to_string(),
     };
-    let entries = advisor.knowledge().entries.len();
+    let entries = handle.get().knowledge().entries.len();
     let started = match &telegram.webhook_url {
         None => {
             if let Err(e) = bot.delete_webhook().await {
@@ -290,19 +386,28 @@ async fn listener_error(e: RequestError) {
     log::warn!("getUpdates failed: {}", describe(&e));
 }
 
-/// getMe, retried briefly when Telegram cannot be reached (a refused token is not retried).
-async fn get_me(bot: &Bot) -> Result<Me, RequestError> {
-    let mut attempt = 1;
+/// getMe, retried with growing waits for as long as Telegram cannot be reached (network errors,
+/// 5xx, 429): a bot started before the network is up just waits. A refused token (401) or any other
+/// error is returned at once.
+async fn get_me(bot: &Bot, base: Duration) -> Result<Me, RequestError> {
+    let mut wait = base.max(Duration::from_millis(1));
     loop {
-        match bot.get_me().await {
+        let e = match bot.get_me().await {
             Ok(me) => return Ok(me),
-            Err(e @ RequestError::Api(ApiError::InvalidToken)) => return Err(e),
-            Err(e) if attempt >= GET_ME_ATTEMPTS => return Err(e),
-            Err(e) => {
-                log::warn!("getMe failed ({}); retrying", describe(&e));
-                tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
-                attempt += 1;
+            Err(e) => e,
+        };
+        match classify(&e) {
+            Failure::Transient(at_least) => {
+                let wait_now = wait.max(at_least);
+                log::warn!(
+                    "cannot reach the Telegram Bot API ({}); trying again in {:.1} s",
+                    describe(&e),
+                    wait_now.as_secs_f64()
+                );
+                tokio::time::sleep(wait_now).await;
+                wait = (wait * 2).min(MAX_STARTUP_BACKOFF);
             }
+            _ => return Err(e),
         }
     }
 }

@@ -4,8 +4,11 @@
 //! The mock serves `/bot<TOKEN>/<Method>` (teloxide sends `SendMessage`; methods match
 //! case-insensitively and are recorded as `sendMessage`), queues updates for `getUpdates` (real long
 //! polling), records every call, and injects faults: 429 with `retry_after`, 500, a dropped
-//! connection, or any error. Like Telegram, it rejects HTML it cannot parse, texts over 4096
-//! characters and callback data over 64 bytes, so tests see what Telegram would refuse.
+//! connection, or any error; for the next calls of a method or spread over them (every n-th).
+//! Like Telegram, it rejects HTML it cannot parse, texts over 4096 characters and callback data over
+//! 64 bytes, so tests see what Telegram would refuse. `sendPhoto` accepts an upload (recorded as
+//! `{"upload": file name, "size": bytes, "png": true}`) or a `file_id` it handed out before, and
+//! answers with a photo message whose largest size carries the `file_id`.
 //!
 //! Tests wait for recorded calls with a deadline (`wait_for`), never with fixed sleeps.
 
@@ -26,6 +29,8 @@ use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use hitbot::reload::AdvisorHandle;
+use hitbot::store::MemorySink;
 use hitbot::telegram::{self, FeedbackCounter, Options};
 use hitbot::{Advisor, Config};
 
@@ -50,6 +55,8 @@ pub struct Call {
     pub status: u16,
     /// The `result` answered (e.g. the sent message), `null` on errors.
     pub result: Value,
+    /// When the call was answered.
+    pub at: Instant,
 }
 
 impl Call {
@@ -104,6 +111,20 @@ impl Call {
     pub fn all_buttons(&self) -> Vec<String> {
         self.buttons().concat()
     }
+
+    /// For `sendPhoto`: whether the photo was uploaded (not sent by `file_id`).
+    pub fn uploaded(&self) -> bool {
+        self.params["photo"].get("upload").is_some()
+    }
+
+    /// For `sendPhoto`: the `file_id` Telegram gave the photo (largest size).
+    pub fn file_id(&self) -> &str {
+        self.result["photo"]
+            .as_array()
+            .and_then(|sizes| sizes.last())
+            .and_then(|s| s["file_id"].as_str())
+            .unwrap_or("")
+    }
 }
 
 /// A fault for the next call(s) of a method.
@@ -124,6 +145,10 @@ struct FaultRule {
     chat: Option<i64>,
     fault: Fault,
     remaining: u32,
+    /// The fault hits every `every`-th matching call (1: the next ones).
+    every: u32,
+    /// Matching calls seen so far.
+    seen: u32,
 }
 
 #[derive(Default)]
@@ -144,6 +169,10 @@ struct State {
     /// `getUpdates` calls that have arrived (calls are recorded only when answered, and a long
     /// poll is answered when an update comes or after its timeout).
     polls: usize,
+    /// `file_id`s of uploaded photos.
+    files: Vec<String>,
+    /// Successful `sendMessage` calls so far.
+    messages_sent: usize,
 }
 
 struct Shared {
@@ -331,7 +360,42 @@ impl MockApi {
             chat,
             fault,
             remaining: count,
+            every: 1,
+            seen: 0,
         });
+    }
+
+    /// Makes every `every`-th call of `method` fail with `fault`, `count` times in all (faults
+    /// spread over a run rather than in a burst).
+    pub fn fail_every(&self, method: &str, fault: Fault, every: u32, count: u32) {
+        self.state().faults.push(FaultRule {
+            method: method.to_ascii_lowercase(),
+            chat: None,
+            fault,
+            remaining: count,
+            every: every.max(1),
+            seen: 0,
+        });
+    }
+
+    /// How many `sendMessage` calls have succeeded so far.
+    pub fn messages_sent(&self) -> usize {
+        self.state().messages_sent
+    }
+
+    /// Waits (up to `patience`) until `n` messages have been sent in all; returns how many were.
+    pub async fn wait_for_sent(&self, n: usize, patience: Duration) -> usize {
+        let deadline = Instant::now() + patience;
+        loop {
+            let notified = self.shared.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let sent = self.messages_sent();
+            if sent >= n || Instant::now() >= deadline {
+                return sent;
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
     }
 
     /// Every call so far.
@@ -367,10 +431,20 @@ impl MockApi {
 
     /// Waits until the bot has started a `getUpdates` long poll.
     pub async fn wait_for_polling(&self) {
-        self.wait_until("a getUpdates long poll", |_| {
-            (self.state().polls > 0).then_some(())
-        })
-        .await;
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let notified = self.shared.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.state().polls > 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for a getUpdates long poll"
+            );
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
     }
 
     /// Waits until a call of `method` matching `pred` has been recorded; panics after `PATIENCE`.
@@ -403,14 +477,15 @@ impl MockApi {
     }
 
     /// Waits until `check` returns something; panics with the calls so far after `PATIENCE`.
+    /// `check` runs with the mock's state locked: it must not call the mock.
     pub async fn wait_until<T>(&self, what: &str, check: impl Fn(&[Call]) -> Option<T>) -> T {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let notified = self.shared.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let calls = self.state().calls.clone();
-            if let Some(found) = check(&calls) {
+            // Checked under the lock, without copying the calls (a load test makes thousands).
+            if let Some(found) = check(&self.state().calls) {
                 return found;
             }
             if Instant::now() >= deadline {
@@ -577,26 +652,79 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
 }
 
 /// The fields of a `multipart/form-data` body (teloxide sends `setWebhook` and uploads this way);
-/// JSON-looking values are decoded.
+/// JSON-looking values are decoded, and a file part becomes `{"upload": name, "size": bytes, "png":
+/// whether it is a PNG}`.
 fn multipart(body: &[u8], boundary: &str) -> Value {
-    let text = String::from_utf8_lossy(body);
+    let delimiter = format!("--{boundary}");
     let mut params = json!({});
-    for part in text.split(&format!("--{boundary}")) {
-        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+    for part in split_bytes(body, delimiter.as_bytes()) {
+        let Some(head_end) = find_bytes(part, b"\r\n\r\n") else {
             continue;
         };
+        let head = String::from_utf8_lossy(&part[..head_end]);
+        let mut value = &part[head_end + 4..];
+        if value.ends_with(b"\r\n") {
+            value = &value[..value.len() - 2];
+        }
+        let field = |key: &str| {
+            head.split(&format!("{key}=\""))
+                .nth(1)
+                .and_then(|n| n.split('"').next())
+                .map(str::to_string)
+        };
+        // `name=` also matches inside `filename=`: take the name from before any filename.
         let Some(name) = head
-            .split("name=\"")
-            .nth(1)
+            .split("filename=")
+            .next()
+            .and_then(|h| h.split("name=\"").nth(1))
             .and_then(|n| n.split('"').next())
         else {
             continue;
         };
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        params[name] =
-            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+        params[name] = match field("filename") {
+            Some(file) => json!({
+                "upload": file,
+                "size": value.len(),
+                "png": value.starts_with(b"\x89PNG\r\n\x1a\n"),
+            }),
+            None => {
+                let text = String::from_utf8_lossy(value);
+                serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.into_owned()))
+            }
+        };
+    }
+    // teloxide names uploads `attach://<part>` in the field and sends the file as that part.
+    if let Some(fields) = params.as_object_mut() {
+        let attached: Vec<(String, String)> = fields
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.clone(),
+                    v.as_str()?.strip_prefix("attach://")?.to_string(),
+                ))
+            })
+            .collect();
+        for (field, part) in attached {
+            if let Some(file) = fields.remove(&part) {
+                fields.insert(field, file);
+            }
+        }
     }
     params
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split_bytes<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find_bytes(body, delimiter) {
+        parts.push(&body[..at]);
+        body = &body[at + delimiter.len()..];
+    }
+    parts.push(body);
+    parts
 }
 
 /// `SendMessage` → `sendMessage`.
@@ -610,12 +738,16 @@ fn canonical(method: &str) -> String {
 
 fn record(shared: &Shared, s: &mut State, method: &str, params: &Value, status: u16, body: &Value) {
     let seq = s.calls.len() + 1;
+    if method == "sendMessage" && status == 200 {
+        s.messages_sent += 1;
+    }
     s.calls.push(Call {
         seq,
         method: method.to_string(),
         params: params.clone(),
         status,
         result: body.get("result").cloned().unwrap_or(Value::Null),
+        at: Instant::now(),
     });
     shared.changed.notify_waiters();
 }
@@ -623,12 +755,18 @@ fn record(shared: &Shared, s: &mut State, method: &str, params: &Value, status: 
 fn take_fault(s: &mut State, method: &str, params: &Value) -> Option<Fault> {
     let lower = method.to_ascii_lowercase();
     let chat = params.get("chat_id").and_then(Value::as_i64);
-    let rule = s
+    for rule in s
         .faults
         .iter_mut()
-        .find(|r| r.remaining > 0 && r.method == lower && (r.chat.is_none() || r.chat == chat))?;
-    rule.remaining -= 1;
-    Some(rule.fault.clone())
+        .filter(|r| r.remaining > 0 && r.method == lower && (r.chat.is_none() || r.chat == chat))
+    {
+        rule.seen += 1;
+        if rule.seen % rule.every == 0 {
+            rule.remaining -= 1;
+            return Some(rule.fault.clone());
+        }
+    }
+    None
 }
 
 async fn get_updates(shared: &Shared, params: &Value) -> (u16, Value) {
@@ -711,6 +849,40 @@ fn execute(shared: &Shared, method: &str, p: &Value) -> (u16, Value) {
             if let Some(markup) = p.get("reply_markup") {
                 msg["reply_markup"] = markup.clone();
             }
+            s.messages.insert((chat, id), msg.clone());
+            ok(msg)
+        }
+        "sendPhoto" => {
+            let Some(chat) = p.get("chat_id").and_then(Value::as_i64) else {
+                return api_error(400, "Bad Request: chat not found");
+            };
+            let caption = p.get("caption").and_then(Value::as_str).unwrap_or("");
+            if caption.encode_utf16().count() > 1024 {
+                return api_error(400, "Bad Request: message caption is too long");
+            }
+            let file_id = match &p["photo"] {
+                Value::String(id) if s.files.contains(id) => id.clone(),
+                Value::Object(upload) if upload.get("png") == Some(&json!(true)) => {
+                    let id = format!("AgACph{}", s.files.len() + 1);
+                    s.files.push(id.clone());
+                    id
+                }
+                Value::Object(_) => return api_error(400, "Bad Request: IMAGE_PROCESS_FAILED"),
+                _ => {
+                    return api_error(400, "Bad Request: wrong file identifier/HTTP URL specified")
+                }
+            };
+            let id = next_message_id(&mut s, chat);
+            let msg = json!({
+                "message_id": id, "date": now(), "chat": chat_object(chat), "from": bot_user(),
+                "caption": caption,
+                "photo": [
+                    { "file_id": format!("{file_id}-s"), "file_unique_id": format!("{file_id}-su"),
+                      "width": 90, "height": 60 },
+                    { "file_id": file_id, "file_unique_id": format!("{file_id}-u"),
+                      "width": 1000, "height": 700 },
+                ],
+            });
             s.messages.insert((chat, id), msg.clone());
             ok(msg)
         }
@@ -905,18 +1077,26 @@ pub fn parse_html(html: &str) -> Result<String, String> {
 // ----------------------------------------------------------------------------------------------
 // The bot under test
 
-/// The advisor over the project's knowledge, built once per test binary (index in a temp folder).
+/// The handle serving the project's knowledge, built once per test binary (index in a temp
+/// folder). Never reloaded: tests of reloading make their own with [`open_handle`].
+pub fn handle() -> AdvisorHandle {
+    static HANDLE: OnceLock<AdvisorHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| open_handle(knowledge_dir(), "main", None))
+        .clone()
+}
+
+/// The advisor `handle()` serves.
 pub fn advisor() -> Arc<Advisor> {
-    static ADVISOR: OnceLock<Arc<Advisor>> = OnceLock::new();
-    Arc::clone(ADVISOR.get_or_init(|| Arc::new(open_advisor(knowledge_dir(), "main", None))))
+    handle().get()
 }
 
 pub fn knowledge_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("knowledge")
 }
 
-/// Opens an advisor on `knowledge` with its index in a fresh temp folder named after `name`.
-pub fn open_advisor(knowledge: PathBuf, name: &str, max_chars: Option<usize>) -> Advisor {
+/// The config of an advisor on `knowledge` with its index in a fresh temp folder named after `name`.
+pub fn test_config(knowledge: PathBuf, name: &str, max_chars: Option<usize>) -> Config {
     let mut config = Config {
         knowledge_dir: knowledge,
         index_dir: temp_dir(&format!("index-{name}")),
@@ -925,7 +1105,33 @@ pub fn open_advisor(knowledge: PathBuf, name: &str, max_chars: Option<usize>) ->
     if let Some(m) = max_chars {
         config.answer.max_chars = m;
     }
+    config
+}
+
+/// Opens an advisor on `knowledge` with its index in a fresh temp folder named after `name`.
+pub fn open_advisor(knowledge: PathBuf, name: &str, max_chars: Option<usize>) -> Advisor {
+    let config = test_config(knowledge, name, max_chars);
     Advisor::open(&config).unwrap_or_else(|e| panic!("cannot open the advisor: {e}"))
+}
+
+/// A handle serving `knowledge`, which `reload()` reads again.
+pub fn open_handle(knowledge: PathBuf, name: &str, max_chars: Option<usize>) -> AdvisorHandle {
+    let config = test_config(knowledge, name, max_chars);
+    let advisor = Advisor::open(&config).unwrap_or_else(|e| panic!("cannot open the advisor: {e}"));
+    AdvisorHandle::new(advisor, config)
+}
+
+/// A copy of the project's knowledge in a fresh temp folder, to edit.
+pub fn knowledge_copy(name: &str) -> PathBuf {
+    let dir = temp_dir(&format!("knowledge-{name}"));
+    for file in std::fs::read_dir(knowledge_dir()).expect("knowledge folder") {
+        let path = file.expect("knowledge file").path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.join(path.file_name().expect("file name")))
+                .expect("copy knowledge");
+        }
+    }
+    dir
 }
 
 /// A fresh folder under the system temp folder, unique to this process.
@@ -941,30 +1147,34 @@ pub struct Bot {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<ExitCode>>>,
     pub feedback: Arc<FeedbackCounter>,
+    /// Every event the bot recorded for the operator store.
+    pub events: Arc<MemorySink>,
 }
 
-/// Test defaults: fast retries, no throttling (tests that need `Throttle` turn it on).
+/// Test defaults: fast retries, no throttling (tests that need `Throttle` turn it on), no
+/// knowledge watcher (tests of reloading turn it on).
 pub fn options() -> Options {
     let mut o = Options::from_config(&Config::default());
     o.telegram.throttle = false;
     o.retry_backoff = Duration::from_millis(50);
+    o.watch_knowledge = None;
     o
 }
 
 impl Bot {
     /// Starts the bot with the test defaults against `api`.
     pub async fn start(api: &MockApi) -> Bot {
-        Bot::start_with(api, advisor(), TOKEN, |_| {}).await
+        Bot::start_with(api, handle(), TOKEN, |_| {}).await
     }
 
     /// Starts the bot with changed options; waits until it polls.
     pub async fn start_with(
         api: &MockApi,
-        advisor: Arc<Advisor>,
+        handle: AdvisorHandle,
         token: &str,
         change: impl FnOnce(&mut Options),
     ) -> Bot {
-        let bot = Bot::launch(api, advisor, token, change);
+        let bot = Bot::launch(api, handle, token, change);
         api.wait_for_polling().await;
         bot
     }
@@ -972,23 +1182,26 @@ impl Bot {
     /// Starts the bot without waiting for anything.
     pub fn launch(
         api: &MockApi,
-        advisor: Arc<Advisor>,
+        handle: AdvisorHandle,
         token: &str,
         change: impl FnOnce(&mut Options),
     ) -> Bot {
         let feedback = Arc::new(FeedbackCounter::new());
+        let events = Arc::new(MemorySink::new());
         let mut o = options();
         o.feedback = Arc::clone(&feedback) as Arc<dyn telegram::FeedbackSink>;
+        o.events = Arc::clone(&events) as Arc<dyn hitbot::store::EventSink>;
         change(&mut o);
         let client = teloxide::Bot::new(token).set_api_url(api.url.parse().expect("mock url"));
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(telegram::run(client, advisor, o, async move {
+        let task = tokio::spawn(telegram::run(client, handle, o, async move {
             let _ = rx.await;
         }));
         Bot {
             stop: Some(tx),
             task: Some(task),
             feedback,
+            events,
         }
     }
 
