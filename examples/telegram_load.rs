@@ -1,0 +1,185 @@
+//! End-to-end load benchmark of the Telegram bot: the real dispatcher, handlers, advisor and outbox
+//! (`hitbot::telegram::run`) against the mock Bot API of the tests (`tests/support/`), served on
+//! 127.0.0.1 in the same process. Prints messages per second and latency percentiles (from the
+//! moment a message is queued for `getUpdates` to the moment its reply's `sendMessage` is answered).
+//!
+//! ```sh
+//! cargo run --release --example telegram_load                       # 50 chats x 20, no rate limits
+//! cargo run --release --example telegram_load -- --chats 500 --per-chat 40
+//! cargo run --release --example telegram_load -- --rate 1000        # paced: 1000 msg/s arrive
+//! cargo run --release --example telegram_load -- --throttle         # Telegram's limits on
+//! ```
+//!
+//! With `--throttle` it also prints the least time Telegram's limits allow for the run (30 messages a
+//! second overall, 1 a second and 20 a minute per chat) and how far above it the run took.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use support::{Bot, MockApi, TOKEN};
+use tokio::time::Instant;
+
+/// Private-chat questions of every kind (answers, typos, a follow-up, declines) and commands.
+const QUESTIONS: [&str; 14] = [
+    "how much do HITs make?",
+    "rhit requirements",
+    "what does AHIMA do",
+    "do I need a bachelor's degree to become a health information technician",
+    "whats the job outlook for health info techs",
+    "hipaa??",
+    "what soft skills do I need",
+    "certifcation for registerd health information technicians",
+    "what's the weather in paris",
+    "tell me a joke",
+    "and their salary?",
+    "/salary",
+    "/skills",
+    "/faq",
+];
+
+struct Args {
+    chats: i64,
+    per_chat: usize,
+    throttle: bool,
+    /// Messages per second arriving; 0 = all at once.
+    rate: f64,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        chats: 50,
+        per_chat: 20,
+        throttle: false,
+        rate: 0.0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_default();
+        match flag.as_str() {
+            "--chats" => a.chats = value().parse().expect("--chats N"),
+            "--per-chat" => a.per_chat = value().parse().expect("--per-chat N"),
+            "--rate" => a.rate = value().parse().expect("--rate R"),
+            "--throttle" => a.throttle = true,
+            other => {
+                eprintln!(
+                    "unknown argument {other}; see the doc comment of examples/telegram_load.rs"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    a
+}
+
+fn main() {
+    let a = args();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run(a));
+}
+
+async fn run(a: Args) {
+    let api = MockApi::start().await;
+    let throttle = a.throttle;
+    let bot = Bot::start_with(&api, support::handle(), TOKEN, |o| {
+        o.telegram.throttle = throttle;
+        o.telegram.flood_per_minute = 0;
+    })
+    .await;
+    // Warm up (menu calls, first answers) so that they do not count.
+    api.say(1_000_000, "/start");
+    api.reply_in(1_000_000).await;
+    let before = api.messages_sent();
+
+    let total = a.chats as usize * a.per_chat;
+    let mut queued: Vec<Vec<Instant>> = vec![Vec::with_capacity(a.per_chat); a.chats as usize];
+    let start = Instant::now();
+    for k in 0..a.per_chat {
+        for chat in 0..a.chats {
+            if a.rate > 0.0 {
+                let due = start
+                    + Duration::from_secs_f64(
+                        (k * a.chats as usize + chat as usize) as f64 / a.rate,
+                    );
+                tokio::time::sleep_until(due).await;
+            }
+            let text = QUESTIONS[(k * 7 + chat as usize) % QUESTIONS.len()];
+            queued[chat as usize].push(Instant::now());
+            api.say(chat + 1, text);
+        }
+    }
+    let patience = Duration::from_secs(30 + total as u64 / 10);
+    let sent = api.wait_for_sent(before + total, patience).await - before;
+    let took = api
+        .calls_of("sendMessage")
+        .iter()
+        .filter(|c| c.ok())
+        .map(|c| c.at)
+        .max()
+        .unwrap_or(start)
+        - start;
+
+    let mut latencies: Vec<Duration> = Vec::with_capacity(total);
+    for chat in 0..a.chats {
+        for (k, reply) in api.sent_to(chat + 1).iter().enumerate() {
+            if let Some(at) = queued[chat as usize].get(k) {
+                latencies.push(reply.at.saturating_duration_since(*at));
+            }
+        }
+    }
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+    };
+    println!(
+        "{total} messages from {} chats ({} each), Telegram's rate limits {}, {}",
+        a.chats,
+        a.per_chat,
+        if a.throttle { "on" } else { "off" },
+        if a.rate > 0.0 {
+            format!("arriving at {} msg/s", a.rate)
+        } else {
+            "all at once".to_string()
+        }
+    );
+    println!(
+        "replies: {sent}/{total} in {:.3} s = {:.0} msg/s",
+        took.as_secs_f64(),
+        sent as f64 / took.as_secs_f64()
+    );
+    println!(
+        "latency (queued -> reply sent): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        pct(1.0)
+    );
+    if a.throttle {
+        let least = least_time(total, a.per_chat);
+        println!(
+            "least time Telegram's limits allow: {:.1} s; this run took {:.2}x that",
+            least.as_secs_f64(),
+            took.as_secs_f64() / least.as_secs_f64()
+        );
+    }
+    let _ = bot.stop().await;
+    if sent != total {
+        eprintln!("{} replies missing", total - sent);
+        std::process::exit(1);
+    }
+}
+
+/// The least time from the first message to the last that 30 msg/s overall, 1 msg/s and 20 msg/min
+/// per chat allow (every chat gets `per_chat` messages; the first ones may all go at once).
+fn least_time(total: usize, per_chat: usize) -> Duration {
+    let overall = total.saturating_sub(30) as f64 / 30.0;
+    let per_second = per_chat.saturating_sub(1) as f64;
+    let per_minute = (per_chat.saturating_sub(1) / 20) as f64 * 60.0;
+    Duration::from_secs_f64(overall.max(per_second).max(per_minute))
+}
