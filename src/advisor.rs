@@ -301,9 +301,12 @@ impl Advisor {
             return self.decline(best.coverage, Some(self.entry_ref(best.entry)));
         }
         let floor = best.rank * self.config.did_you_mean_margin;
+        // A runner-up the best entry already links to is a follow-up, not an ambiguity.
+        let linked = &self.knowledge.entries[best.entry].related;
         let did_you_mean = hits[1..]
             .iter()
             .filter(|h| h.rank >= floor && h.coverage >= self.config.min_confidence)
+            .filter(|h| !linked.contains(&self.knowledge.entries[h.entry].id))
             .take(2)
             .map(|h| self.entry_ref(h.entry))
             .collect();

@@ -62,6 +62,8 @@ fn the_salary_question_from_the_readme() {
     assert!(reply.text.contains("$55,560"), "{}", reply.text);
     assert!(reply.source.as_deref().is_some_and(|s| s.contains("BLS")));
     assert!(!reply.related.is_empty() && reply.related.len() <= 3);
+    // Entries the answer links to are follow-ups, not "did you mean" ambiguity.
+    assert!(reply.did_you_mean.is_empty(), "{:?}", reply.did_you_mean);
 }
 
 #[test]

@@ -80,25 +80,25 @@ pub fn reply_html(reply: &Reply) -> String {
     out
 }
 
-/// How a reply to a question is shown: the answer with related buttons and feedback; "Did you mean…"
-/// buttons when the best candidates are close; or a kind "don't know" with the topic menu.
+/// How a reply to a question is shown: the answer with related buttons and feedback, with "Did you
+/// mean…" buttons first when other candidates are close; or a kind "don't know" with the topic menu.
 pub fn render_reply(reply: &Reply, question: &str, topics: &[EntryRef]) -> Rendered {
     if !reply.confident {
         return declined(reply, question, topics);
     }
-    if !reply.did_you_mean.is_empty() {
-        let choices: Vec<EntryRef> = reply
-            .entry
-            .iter()
-            .chain(&reply.did_you_mean)
-            .cloned()
-            .collect();
-        return Rendered {
-            html: "<b>Did you mean…</b>\nA few answers fit your question. Pick one:".to_string(),
-            keyboard: entry_rows(&choices),
-        };
-    }
-    render_entry(reply, &reply.related)
+    let mut rendered = render_entry(reply, &reply.related);
+    // Close runners-up: the best answer is shown, the others offered first in the keyboard.
+    let offers: Keyboard = reply
+        .did_you_mean
+        .iter()
+        .filter_map(|e| {
+            let mut b = entry_button(e)?;
+            b.text = format!("Did you mean: {}?", e.title);
+            Some(vec![b])
+        })
+        .collect();
+    rendered.keyboard.splice(0..0, offers);
+    rendered
 }
 
 /// An entry's answer with `more` as buttons (one a row) and the feedback row.
@@ -654,10 +654,10 @@ mod tests {
         let mut reply = answer();
         reply.did_you_mean = vec![entry("salary-details", "Hourly pay")];
         let r = render_reply(&reply, "pay", &[]);
-        assert!(r.html.contains("Did you mean"));
-        assert_eq!(r.keyboard.len(), 2);
-        assert_eq!(r.keyboard[0][0].data, "e:salary");
-        assert_eq!(r.keyboard[1][0].data, "e:salary-details");
+        assert!(r.html.contains(&escape_html(&reply.text)), "{}", r.html);
+        assert_eq!(r.keyboard[0][0].data, "e:salary-details");
+        assert_eq!(r.keyboard[0][0].text, "Did you mean: Hourly pay?");
+        assert!(r.keyboard.last().unwrap()[0].data.starts_with("f:+:"));
     }
 
     #[test]

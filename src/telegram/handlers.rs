@@ -179,7 +179,7 @@ async fn on_message(app: Arc<App>, msg: Message, me: Me) -> HandlerResult {
     app.outbox
         .send(OutMessage::new(chat, &rendered, thread(&msg)));
     // The careers hub answers with its chart, however it was asked for.
-    if reply.confident && reply.did_you_mean.is_empty() {
+    if reply.confident {
         if let Some(e) = &reply.entry {
             if commands::listing(&e.id) == More::CareerPaths {
                 charts::send_careers_chart(&app, &advisor, chat, thread(&msg));
@@ -403,7 +403,7 @@ impl App {
             log::error!("the advisor failed on a question: {e}");
             advisor.decline(0.0, None)
         });
-        if reply.confident && reply.did_you_mean.is_empty() {
+        if reply.confident {
             if let Some(e) = &reply.entry {
                 self.memory.remember(chat_id.0, &e.id);
                 self.asked
