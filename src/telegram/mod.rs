@@ -23,7 +23,7 @@ mod commands;
 mod delivery;
 pub mod feedback;
 mod flood;
-mod format;
+pub mod format;
 mod handlers;
 mod secrets;
 
