@@ -111,13 +111,7 @@ impl Advisor {
     /// Loads and validates the knowledge, then opens (or builds) its index.
     pub fn open(config: &Config) -> Result<Advisor, AdvisorError> {
         let knowledge = load_checked(config)?;
-        let fingerprint =
-            knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION).map_err(|source| {
-                AdvisorError::Io {
-                    dir: config.knowledge_dir.clone(),
-                    source,
-                }
-            })?;
+        let fingerprint = knowledge_fingerprint(config)?;
         let index = SearchIndex::open(&config.index_dir, &knowledge, &fingerprint)?;
         let by_id = knowledge
             .entries
@@ -340,6 +334,16 @@ impl Advisor {
             title: e.title.clone(),
         }
     }
+}
+
+/// The fingerprint of the knowledge folder, salted with the engine version (the index is named by it).
+pub fn knowledge_fingerprint(config: &Config) -> Result<String, AdvisorError> {
+    knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION).map_err(|source| {
+        AdvisorError::Io {
+            dir: config.knowledge_dir.clone(),
+            source,
+        }
+    })
 }
 
 /// Loads the knowledge and fails with every problem when any is found (structure and synonyms).

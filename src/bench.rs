@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::advisor::{self, Advisor, AdvisorError};
 use crate::config::Config;
-use crate::knowledge;
-use crate::search::{SearchIndex, ENGINE_VERSION};
+use crate::search::SearchIndex;
 
 /// A mix of what users send: plain, short, typos, long, out-of-scope, gibberish.
 pub const MIXED_QUESTIONS: &[&str] = &[
@@ -102,13 +101,7 @@ pub struct IndexTimes {
 pub fn index_build(config: &Config) -> Result<IndexTimes, AdvisorError> {
     let started = Instant::now();
     let knowledge = advisor::load_checked(config)?;
-    let fingerprint =
-        knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION).map_err(|source| {
-            AdvisorError::Io {
-                dir: config.knowledge_dir.clone(),
-                source,
-            }
-        })?;
+    let fingerprint = advisor::knowledge_fingerprint(config)?;
     let load = started.elapsed();
     let dir = std::env::temp_dir().join(format!("hitbot-bench-index-{}", std::process::id()));
     let started = Instant::now();

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::advisor::{self, Advisor, AdvisorError};
 use crate::config::Config;
 use crate::knowledge::{self, Knowledge};
-use crate::search::{SearchIndex, ENGINE_VERSION};
+use crate::search::SearchIndex;
 use crate::{chat, eval, render};
 
 /// Environment variable holding the Telegram bot token.
@@ -248,6 +248,18 @@ fn open(config: &Config) -> Result<Advisor, ExitCode> {
     }
 }
 
+/// The validated knowledge, or exit code 2 after printing every problem.
+fn load_knowledge(config: &Config) -> anyhow::Result<Result<Knowledge, ExitCode>> {
+    match advisor::load_checked(config) {
+        Ok(k) => Ok(Ok(k)),
+        Err(AdvisorError::Knowledge { problems, .. }) => {
+            print_problems(&problems);
+            Ok(Err(ExitCode::from(2)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn print_problems(problems: &[knowledge::Problem]) {
     for p in problems {
         eprintln!("{p}");
@@ -278,16 +290,11 @@ fn check(config: &Config) -> ExitCode {
 }
 
 fn index(config: &Config) -> anyhow::Result<ExitCode> {
-    let knowledge: Knowledge = match advisor::load_checked(config) {
+    let knowledge = match load_knowledge(config)? {
         Ok(k) => k,
-        Err(AdvisorError::Knowledge { problems, .. }) => {
-            print_problems(&problems);
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
-    let fingerprint = knowledge::fingerprint(&config.knowledge_dir, ENGINE_VERSION)
-        .with_context(|| format!("reading {}", config.knowledge_dir.display()))?;
+    let fingerprint = advisor::knowledge_fingerprint(config)?;
     let dir = SearchIndex::rebuild(&config.index_dir, &knowledge, &fingerprint)?;
     println!(
         "indexed {} entries into {}",
@@ -309,13 +316,9 @@ struct ExportedEntry<'a> {
 }
 
 fn export(config: &Config) -> anyhow::Result<ExitCode> {
-    let knowledge = match advisor::load_checked(config) {
+    let knowledge = match load_knowledge(config)? {
         Ok(k) => k,
-        Err(AdvisorError::Knowledge { problems, .. }) => {
-            print_problems(&problems);
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
     let mut out = io::stdout().lock();
     for e in &knowledge.entries {
@@ -335,13 +338,9 @@ fn export(config: &Config) -> anyhow::Result<ExitCode> {
 
 /// `hitbot chart ...`: draws from the knowledge alone (no index needed) and writes the PNG.
 fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<ExitCode> {
-    let knowledge = match advisor::load_checked(config) {
+    let knowledge = match load_knowledge(config)? {
         Ok(k) => k,
-        Err(AdvisorError::Knowledge { problems, .. }) => {
-            print_problems(&problems);
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => return Err(e.into()),
+        Err(code) => return Ok(code),
     };
     let (png, out) = match command {
         ChartCommand::Careers { out } => (
