@@ -4,6 +4,7 @@
 //! plan's slots and measure how much of a question an entry covers.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use super::analyzer::{self, Analyzers};
 use super::spelling::Speller;
@@ -13,6 +14,10 @@ use crate::knowledge::{Knowledge, Problem};
 const MAX_QUESTION_CHARS: usize = 2000;
 /// Most content words a plan keeps.
 const MAX_SLOTS: usize = 32;
+const _: () = assert!(
+    MAX_SLOTS <= 64,
+    "question_similarity keeps matched slots in a u64"
+);
 /// Weight of a synonym form relative to the word the user typed.
 const SYNONYM_WEIGHT: f32 = 0.7;
 /// Weight of a spelling-corrected word relative to a correctly spelled one.
@@ -146,6 +151,11 @@ pub struct Slot {
 }
 
 impl Slot {
+    /// Vocabulary term ids of each form, in the order of [`Slot::forms`]; `None` where a term is unknown.
+    pub fn form_ids(&self) -> &[Option<Vec<u32>>] {
+        &self.form_ids
+    }
+
     /// Every form to search for, with its weight relative to the slot.
     pub fn forms(&self) -> impl Iterator<Item = (&[String], f32)> {
         let own = if self.corrected.is_some() {
@@ -327,24 +337,35 @@ fn deictic_nouns(words: &[String]) -> Vec<usize> {
 
 /// Whether an unknown short word is a typo of a stop word ("waht", "hwo", "teh", "dose").
 fn is_misspelled_stop_word(word: &str) -> bool {
+    /// Stop words of three letters or more, as letters and as sorted letters.
+    static STOPS: OnceLock<Vec<(Vec<char>, Vec<char>)>> = OnceLock::new();
+    let stops = STOPS.get_or_init(|| {
+        analyzer::stop_words()
+            .iter()
+            .map(|w| w.chars().collect::<Vec<char>>())
+            .filter(|c| c.len() >= 3)
+            .map(|c| {
+                let mut sorted = c.clone();
+                sorted.sort_unstable();
+                (c, sorted)
+            })
+            .collect()
+    });
     let chars: Vec<char> = word.chars().collect();
     if !(3..=5).contains(&chars.len()) {
         return false;
     }
     let mut sorted = chars.clone();
     sorted.sort_unstable();
-    analyzer::stop_words().iter().any(|stop| {
-        let s: Vec<char> = stop.chars().collect();
-        if s.len() < 3 || s.first() != chars.first() && chars.len() > 3 {
+    stops.iter().any(|(s, s_sorted)| {
+        if s.len().abs_diff(chars.len()) > 1 || s.first() != chars.first() && chars.len() > 3 {
             return false;
         }
         // Three letters: only swapped letters ("teh", "hwo"); "dan" is a name, not "don".
         if chars.len() == 3 {
-            let mut t = s.clone();
-            t.sort_unstable();
-            return t == sorted && super::spelling::osa_distance(&chars, &s, 1) == Some(1);
+            return *s_sorted == sorted && super::spelling::osa_distance(&chars, s, 1) == Some(1);
         }
-        super::spelling::osa_distance(&chars, &s, 1).is_some()
+        super::spelling::osa_distance(&chars, s, 1).is_some()
     })
 }
 
@@ -570,6 +591,16 @@ impl Vocabulary {
         self.ids.contains_key(term) || self.phrase_starts.contains(term)
     }
 
+    /// Every term of the knowledge with its id (ids are dense: 0..number of terms).
+    pub fn terms(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.ids.iter().map(|(t, i)| (t.as_str(), *i))
+    }
+
+    /// The fields (bit set of `IN_*`) that hold a term, by id.
+    pub fn fields_of(&self, id: u32) -> u8 {
+        self.fields_by_id.get(id as usize).copied().unwrap_or(0)
+    }
+
     /// Whether every term of a form occurs in the knowledge.
     pub fn knows_all(&self, form: &[String]) -> bool {
         !form.is_empty() && form.iter().all(|t| self.ids.contains_key(t))
@@ -675,9 +706,17 @@ impl Vocabulary {
         ) else {
             return 0.0;
         };
-        // Only forms the entry's questions, title or keywords hold can match one of its questions.
-        let in_entry = |s: &Slot| s.form_ids.iter().flatten().any(|f| strong.contains_all(f));
-        if !plan.slots.iter().any(in_entry) {
+        // Only forms the entry's questions, title or keywords hold can match one of its questions:
+        // (slot number, slot weight, form ids) for those, in slot and form order.
+        let mut held: Vec<(usize, f32, &[u32])> = Vec::new();
+        for (n, s) in plan.slots.iter().enumerate() {
+            for f in s.form_ids.iter().flatten() {
+                if strong.contains_all(f) {
+                    held.push((n, plan.slot_weight(s), f));
+                }
+            }
+        }
+        if held.is_empty() {
             return 0.0;
         }
         let total = plan.weight();
@@ -686,13 +725,17 @@ impl Vocabulary {
         for (bits, idf_sum) in questions {
             used.clear();
             let mut matched = 0.0;
-            for s in &plan.slots {
-                if let Some(f) = s.form_ids.iter().flatten().find(|f| bits.contains_all(f)) {
-                    matched += plan.slot_weight(s);
-                    for t in f {
-                        if !used.contains(t) {
-                            used.push(*t);
-                        }
+            // Slots already matched: only a slot's first matching form counts (MAX_SLOTS <= 64).
+            let mut done: u64 = 0;
+            for &(n, weight, f) in &held {
+                if done & (1 << n) != 0 || !bits.contains_all(f) {
+                    continue;
+                }
+                done |= 1 << n;
+                matched += weight;
+                for t in f {
+                    if !used.contains(t) {
+                        used.push(*t);
                     }
                 }
             }

@@ -133,10 +133,24 @@ pub fn osa_distance(a: &[char], b: &[char], limit: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > limit {
         return None;
     }
+    // Three rows of the DP table; on the stack for words of ordinary length.
+    const STACK: usize = 48;
     let width = b.len() + 1;
-    let mut prev2 = vec![0usize; width];
-    let mut prev: Vec<usize> = (0..width).collect();
-    let mut cur = vec![0usize; width];
+    if width <= STACK {
+        let mut rows = [0usize; 3 * STACK];
+        osa_rows(a, b, limit, &mut rows[..3 * width])
+    } else {
+        osa_rows(a, b, limit, &mut vec![0usize; 3 * width])
+    }
+}
+
+fn osa_rows(a: &[char], b: &[char], limit: usize, rows: &mut [usize]) -> Option<usize> {
+    let width = b.len() + 1;
+    let (mut prev2, rest) = rows.split_at_mut(width);
+    let (mut prev, mut cur) = rest.split_at_mut(width);
+    for (j, v) in prev.iter_mut().enumerate() {
+        *v = j;
+    }
     for i in 1..=a.len() {
         cur[0] = i;
         let mut row_min = cur[0];
