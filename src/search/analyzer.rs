@@ -2,7 +2,7 @@
 //! tokens, lower-case, fold accents to ASCII, drop chat stop words, stem. Registered under
 //! [`ANALYZER`] every time an index is opened, and used on questions so both sides agree on terms.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::sync::OnceLock;
 
 use tantivy::tokenizer::{

@@ -3,7 +3,7 @@
 //! and expanded. Also the vocabulary statistics (document frequency, terms per entry) that weigh the
 //! plan's slots and measure how much of a question an entry covers.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::OnceLock;
 
 use super::analyzer::{self, Analyzers};
@@ -190,15 +190,18 @@ impl Plan {
             None => question,
         };
         let surface = analyzer::tokens(&mut a.surface, text);
+        // Each surface word's index term, analysed once (`None` for stop words).
+        let mut terms: Vec<Option<String>> = surface.iter().map(|w| vocab.term_of(w, a)).collect();
         let (subject, named) = subject_words(&surface);
         let anchored = !subject.is_empty();
         let foreign = !named
             && !vocab.other_topics.is_empty()
-            && surface.iter().any(|w| {
+            && surface.iter().zip(&terms).any(|(w, t)| {
                 vocab.other_topics.contains(w)
-                    || a.term(w).is_some_and(|t| vocab.other_topics.contains(&t))
+                    || t.as_ref().is_some_and(|t| vocab.other_topics.contains(t))
             });
-        // 1. Content words, each resolved to a known term, a correction, or left unknown.
+        // 1. Content words, each resolved to a known term, a correction, or left unknown:
+        // (surface word, index term, spelling correction).
         let mut words: Vec<(String, String, Option<String>)> = Vec::new();
         let deictic = deictic_nouns(&surface);
         for (at, word) in surface.into_iter().enumerate() {
@@ -209,7 +212,7 @@ impl Plan {
             if deictic.contains(&at) {
                 continue;
             }
-            let Some(term) = vocab.term_of(&word, a) else {
+            let Some(term) = terms[at].take() else {
                 continue;
             };
             // Another career in a question about HITs ("do HITs make more than nurses?") is a point
@@ -232,6 +235,12 @@ impl Plan {
                 None => words.push((word, term, None)),
             }
         }
+        // Synonym rule keys: the words as typed (or corrected), and their terms.
+        let typed: Vec<String> = words
+            .iter()
+            .map(|w| w.2.as_ref().unwrap_or(&w.0).clone())
+            .collect();
+        let keys: Vec<String> = words.iter().map(|w| w.1.clone()).collect();
         // 2. Synonym phrases, longest first.
         let mut slots: Vec<Slot> = Vec::new();
         let mut i = 0;
@@ -239,15 +248,10 @@ impl Plan {
             let mut matched = 1;
             let mut alternatives = Vec::new();
             for len in (1..=vocab.longest_phrase.min(words.len() - i)).rev() {
-                let typed: Vec<String> = words[i..i + len]
-                    .iter()
-                    .map(|w| w.2.clone().unwrap_or_else(|| w.0.clone()))
-                    .collect();
-                let key: Vec<String> = words[i..i + len].iter().map(|w| w.1.clone()).collect();
                 if let Some(forms) = vocab
                     .surface_expansions
-                    .get(&typed)
-                    .or_else(|| vocab.expansions.get(&key))
+                    .get(&typed[i..i + len])
+                    .or_else(|| vocab.expansions.get(&keys[i..i + len]))
                 {
                     matched = len;
                     alternatives = forms.clone();
@@ -405,7 +409,7 @@ impl Vocabulary {
             n_docs: knowledge.entries.len(),
             ..Vocabulary::default()
         };
-        let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut counts: HashMap<String, u32> = HashMap::default();
         let mut df: Vec<u32> = Vec::new();
         let mut question_ids: Vec<Vec<Vec<u32>>> = Vec::new();
         for e in &knowledge.entries {
@@ -511,7 +515,7 @@ impl Vocabulary {
             ));
             rules.push((from, to));
         }
-        let mut expansions: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
+        let mut expansions: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::default();
         for (from, to) in &rules {
             for f in from {
                 let forms = expansions.entry(f.clone()).or_default();
@@ -535,7 +539,7 @@ impl Vocabulary {
         for (key, forms) in expansions.iter_mut() {
             forms.retain(|f| f != key);
         }
-        let mut surface_expansions: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::new();
+        let mut surface_expansions: HashMap<Vec<String>, Vec<Vec<String>>> = HashMap::default();
         for ((typed, to), (from, _)) in surface_rules.iter().zip(&rules) {
             for (t, f) in typed.iter().zip(from) {
                 let forms = surface_expansions.entry(t.clone()).or_default();
@@ -771,7 +775,7 @@ pub fn check_synonyms(knowledge: &Knowledge, a: &mut Analyzers) -> Vec<Problem> 
         let mut any_known = false;
         let mut phrases: Vec<&String> = rule.from.iter().chain(&rule.to).collect();
         phrases.dedup();
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         phrases.retain(|p| seen.insert(*p));
         for phrase in phrases {
             let terms: Vec<String> = analyzer::tokens(&mut a.full, phrase);

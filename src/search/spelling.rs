@@ -2,7 +2,7 @@
 //! replaced by the closest word that is (one edit for words of 5–8 letters, two for longer ones; short
 //! words are never touched). A word that is in the vocabulary is never changed. Pure; no tantivy.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Vocabulary words bucketed by length in characters, with how often each occurs.
 #[derive(Debug, Default, Clone)]
@@ -41,11 +41,11 @@ pub fn max_edits(len: usize) -> usize {
 
 impl Speller {
     pub fn new(words: impl IntoIterator<Item = (String, u32)>) -> Speller {
-        let mut known: HashMap<String, u32> = HashMap::new();
+        let mut known: HashMap<String, u32> = HashMap::default();
         for (w, n) in words {
             *known.entry(w).or_default() += n;
         }
-        let mut by_start: HashMap<char, Vec<Vec<Candidate>>> = HashMap::new();
+        let mut by_start: HashMap<char, Vec<Vec<Candidate>>> = HashMap::default();
         for (w, n) in &known {
             let chars: Vec<char> = w.chars().collect();
             let Some(first) = chars.first() else {
