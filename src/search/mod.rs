@@ -1,7 +1,13 @@
 //! Search: the only module that knows tantivy. It turns a chat question into a plan of analysed query
-//! terms (spelling-corrected, synonym-expanded), runs it as a boolean query of boosted term and phrase
-//! queries, re-ranks the candidates by how much of the question they cover, and reports that coverage
-//! as the confidence. Raw user text never reaches tantivy's query parser.
+//! terms (spelling-corrected, synonym-expanded), scores it as a sum of boosted BM25 term and phrase
+//! clauses over the tantivy index, re-ranks the candidates by how much of the question they cover,
+//! and reports that coverage as the confidence. Raw user text never reaches tantivy's query parser.
+//!
+//! The index never changes while it is open (a reload opens a new one), so opening reads each
+//! term's postings out of tantivy once: per field, its documents with their BM25 scores and, in the
+//! phrase fields, its positions. A question is then scored term-at-a-time over those lists, exactly
+//! as tantivy's term and phrase queries score (a test holds the phrase scores to tantivy's), without
+//! decoding posting blocks per question.
 
 mod analyzer;
 mod index;
@@ -12,13 +18,10 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use std::sync::Arc;
-
-use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, TermInfo};
-use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring, PhraseQuery, Query};
+use tantivy::postings::Postings;
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, DocSet, InvertedIndexReader, Searcher, Term, TERMINATED};
+use tantivy::{DocId, DocSet, Searcher, Term, TERMINATED};
 
 use crate::knowledge::{Knowledge, Problem};
 use analyzer::Analyzers;
@@ -98,41 +101,59 @@ pub struct Hit {
 /// The search index over one version of the knowledge.
 pub struct SearchIndex {
     searcher: Searcher,
-    /// BM25 statistics read once at open: the index never changes while it is open, and looking
-    /// them up in the term dictionary on every query costs more than the search itself.
-    stats: Stats,
     fields: Fields,
-    /// What each segment's term queries need, opened once.
+    /// Per text field and phrase length: tantivy's BM25 weight of a phrase query there.
+    phrase_bm25: [Vec<Bm25Weight>; 4],
+    /// BM25 statistics of the text fields, for the phrase weights of unusually long phrases.
+    stats: Stats,
+    /// Each segment's term postings with their BM25 scores, read once at open: the index never
+    /// changes while it is open (a reload opens a new one), and decoding posting blocks on every
+    /// query cost more than the rest of the answer.
     segments: Vec<SegmentView>,
-    /// Per text field (in [`Fields::boosted`] order): tantivy's BM25 weight of a term there. Every
-    /// term gets the same idf (see [`Stats`]), so one weight per field serves them all.
-    bm25: [Bm25Weight; 4],
     vocab: plan::Vocabulary,
 }
 
-/// One segment of the index, with its readers opened once.
+/// One segment of the index, with each term's postings read out once.
 struct SegmentView {
-    /// Inverted index and field norms of each text field, in [`Fields::boosted`] order.
-    postings: [Arc<InvertedIndexReader>; 4],
-    norms: [FieldNormReader; 4],
-    /// Vocabulary term id → where its postings are in each text field.
-    term_info: Vec<[Option<TermInfo>; 4]>,
+    /// Every (doc id, BM25 score) of every term in every text field, grouped by term and field.
+    impacts: Vec<(DocId, f32)>,
+    /// Vocabulary term id → per text field (in [`Fields::boosted`] order), its range in `impacts`.
+    ranges: Vec<[(u32, u32); 4]>,
+    /// Every (doc id, range in `positions`) of every term in the phrase fields, grouped by term and
+    /// field.
+    occurrences: Vec<(DocId, u32, u32)>,
+    /// Vocabulary term id → per text field, its range in `occurrences` (empty outside the phrase
+    /// fields).
+    occurrence_ranges: Vec<[(u32, u32); 4]>,
+    /// Token positions, as tantivy indexed them (values of a multi-valued field continue the count).
+    positions: Vec<u32>,
+    /// Per text field, each doc's field-norm id (its length, as BM25 sees it).
+    norms: [Vec<u8>; 4],
     /// Doc id → entry position.
     entries: Vec<usize>,
 }
 
-/// One query clause, scored with BM25 and summed per document.
+/// One query clause, scored with BM25 and summed per document (`field` indexes
+/// [`Fields::boosted`]; ids are vocabulary term ids).
 enum Clause<'a> {
-    /// A term in one field (`field` indexes [`Fields::boosted`]).
+    /// A term in one field.
     Term { field: usize, id: u32, boost: f32 },
-    /// Terms in sequence in one field, at most `slop` positions apart.
+    /// Terms in sequence in one field (tantivy's phrase query with slop 0).
     Phrase {
         field: usize,
-        terms: Vec<&'a str>,
-        slop: u32,
+        ids: &'a [u32],
+        boost: f32,
+    },
+    /// Two terms at most one position apart, in either order (tantivy's phrase query with slop 1).
+    Near {
+        field: usize,
+        ids: [u32; 2],
         boost: f32,
     },
 }
+
+/// Phrase lengths whose BM25 weights are computed at open; longer phrases get theirs per query.
+const PHRASE_WEIGHTS: usize = 8;
 
 impl SearchIndex {
     /// Opens (building if needed) the index for `knowledge` under `index_dir`.
@@ -156,6 +177,13 @@ impl SearchIndex {
         let vocab = ANALYZERS.with(|a| plan::Vocabulary::new(knowledge, &mut a.borrow_mut()));
         let boosted = fields.boosted();
         let terms: Vec<(&str, u32)> = vocab.terms().collect();
+        let docs = stats.docs.max(1);
+        // tantivy's BM25 weight of a term in each text field. Every term gets the same idf (see
+        // [`Stats`]), so one weight per field serves them all.
+        let bm25 = boosted.map(|(f, _, _)| {
+            let average = stats.tokens.get(&f).copied().unwrap_or(0) as f32 / docs as f32;
+            Bm25Weight::for_one_term_without_explain(0, docs, average)
+        });
         let mut segments = Vec::new();
         for (segment, ids) in searcher.segment_readers().iter().zip(ids) {
             let mut entries = Vec::with_capacity(ids.len());
@@ -165,36 +193,67 @@ impl SearchIndex {
                     None => return Err(SearchError::Stale(index_dir.to_path_buf())),
                 }
             }
-            let postings =
-                try_map(&boosted, |(f, _, _)| segment.inverted_index(*f)).map_err(tantivy_err)?;
-            let norms = try_map(&boosted, |(f, _, _)| segment.get_fieldnorms_reader(*f))
-                .map_err(tantivy_err)?;
-            let mut term_info = vec![[const { None }; 4]; terms.len()];
-            for &(text, id) in &terms {
-                for (k, (field, _, _)) in boosted.iter().enumerate() {
-                    term_info[id as usize][k] = postings[k]
-                        .get_term_info(&Term::from_field_text(*field, text))
-                        .map_err(|e| SearchError::io(index_dir, e))?;
+            let mut view = SegmentView {
+                impacts: Vec::new(),
+                ranges: vec![[(0, 0); 4]; terms.len()],
+                occurrences: Vec::new(),
+                occurrence_ranges: vec![[(0, 0); 4]; terms.len()],
+                positions: Vec::new(),
+                norms: Default::default(),
+                entries,
+            };
+            let mut buffer = Vec::new();
+            for (k, (field, _, bit)) in boosted.iter().enumerate() {
+                let postings = segment.inverted_index(*field).map_err(tantivy_err)?;
+                let norms = segment.get_fieldnorms_reader(*field).map_err(tantivy_err)?;
+                view.norms[k] = (0..segment.max_doc())
+                    .map(|d| norms.fieldnorm_id(d))
+                    .collect();
+                let phrases = bit & PHRASE_FIELDS != 0;
+                let option = if phrases {
+                    IndexRecordOption::WithFreqsAndPositions
+                } else {
+                    IndexRecordOption::WithFreqs
+                };
+                for &(text, id) in &terms {
+                    let (start, first) = (view.impacts.len() as u32, view.occurrences.len() as u32);
+                    let term = Term::from_field_text(*field, text);
+                    if let Some(mut p) = postings
+                        .read_postings(&term, option)
+                        .map_err(|e| SearchError::io(index_dir, e))?
+                    {
+                        let mut doc = p.doc();
+                        while doc != TERMINATED {
+                            let score = bm25[k].score(norms.fieldnorm_id(doc), p.term_freq());
+                            view.impacts.push((doc, score));
+                            if phrases {
+                                p.positions(&mut buffer);
+                                let from = view.positions.len() as u32;
+                                view.positions.extend_from_slice(&buffer);
+                                view.occurrences
+                                    .push((doc, from, view.positions.len() as u32));
+                            }
+                            doc = p.advance();
+                        }
+                    }
+                    view.ranges[id as usize][k] = (start, view.impacts.len() as u32);
+                    view.occurrence_ranges[id as usize][k] = (first, view.occurrences.len() as u32);
                 }
             }
-            segments.push(SegmentView {
-                postings,
-                norms,
-                term_info,
-                entries,
-            });
+            segments.push(view);
         }
-        let docs = stats.docs.max(1);
-        let bm25 = boosted.map(|(f, _, _)| {
-            let average = stats.tokens.get(&f).copied().unwrap_or(0) as f32 / docs as f32;
-            Bm25Weight::for_one_term_without_explain(0, docs, average)
-        });
+        let phrase_bm25 = try_map(&boosted, |(field, _, _)| {
+            (0..PHRASE_WEIGHTS)
+                .map(|n| phrase_weight(&stats, *field, n.max(1)))
+                .collect::<tantivy::Result<Vec<_>>>()
+        })
+        .map_err(tantivy_err)?;
         Ok(SearchIndex {
             searcher,
-            stats,
             fields,
+            phrase_bm25,
+            stats,
             segments,
-            bm25,
             vocab,
         })
     }
@@ -219,13 +278,7 @@ impl SearchIndex {
         if plan.known_slots() == 0 || plan.foreign {
             return Vec::new();
         }
-        let top = match self.top_docs(&self.clauses(plan), CANDIDATES.max(limit)) {
-            Ok(top) => top,
-            Err(e) => {
-                log::warn!("search failed: {e}");
-                return Vec::new();
-            }
-        };
+        let top = self.top_docs(&self.clauses(plan), CANDIDATES.max(limit));
         let best = top.first().map_or(1.0, |(s, _)| s.max(f32::EPSILON));
         let total = plan.weight();
         let mut hits: Vec<Hit> = top
@@ -273,16 +326,16 @@ impl SearchIndex {
             let forms = slot
                 .forms()
                 .zip(slot.form_ids())
-                .filter_map(|((terms, boost), ids)| {
+                .filter_map(|((_, boost), ids)| {
                     let ids = ids.as_deref()?;
                     // The fields that hold every term of the form: the others cannot match.
                     let present = ids
                         .iter()
                         .fold(u8::MAX, |acc, id| acc & self.vocab.fields_of(*id));
-                    (present != 0).then_some((terms, boost, ids, present))
+                    (present != 0).then_some((boost, ids, present))
                 })
                 .take(1 + MAX_SYNONYM_FORMS);
-            for (n, (terms, boost, ids, present)) in forms.enumerate() {
+            for (n, (boost, ids, present)) in forms.enumerate() {
                 // Synonyms search the questions and answers only: fewer clauses, same recall
                 // (titles and keywords repeat what the questions say).
                 let allowed = if n == 0 { u8::MAX } else { SYNONYM_FIELDS };
@@ -303,12 +356,7 @@ impl SearchIndex {
                             id: *id,
                             boost,
                         },
-                        _ => Clause::Phrase {
-                            field,
-                            terms: terms.iter().map(String::as_str).collect(),
-                            slop: 0,
-                            boost,
-                        },
+                        _ => Clause::Phrase { field, ids, boost },
                     });
                 }
             }
@@ -326,10 +374,9 @@ impl SearchIndex {
             if let ([a], [b]) = (a.as_slice(), b.as_slice()) {
                 let both = self.vocab.fields_of(*a) & self.vocab.fields_of(*b);
                 if a != b && both & plan::IN_QUESTIONS != 0 {
-                    clauses.push(Clause::Phrase {
+                    clauses.push(Clause::Near {
                         field: 0,
-                        terms: vec![&pair[0].terms[0], &pair[1].terms[0]],
-                        slop: 1,
+                        ids: [*a, *b],
                         boost: 0.5,
                     });
                 }
@@ -340,59 +387,31 @@ impl SearchIndex {
 
     /// Runs the clauses over every segment, summing each document's clause scores, and returns the
     /// best `limit` entries with their scores, best first.
-    fn top_docs(&self, clauses: &[Clause], limit: usize) -> tantivy::Result<Vec<(f32, usize)>> {
-        let fields = self.fields.boosted();
+    fn top_docs(&self, clauses: &[Clause], limit: usize) -> Vec<(f32, usize)> {
         let mut top: Vec<(f32, usize)> = Vec::new();
         let mut scores: Vec<f32> = Vec::new();
+        let mut left: Vec<u32> = Vec::new();
         for (view, reader) in self.segments.iter().zip(self.searcher.segment_readers()) {
             scores.clear();
             scores.resize(view.entries.len(), 0.0);
             for clause in clauses {
                 match *clause {
                     Clause::Term { field, id, boost } => {
-                        let Some(info) = view
-                            .term_info
-                            .get(id as usize)
-                            .and_then(|t| t[field].as_ref())
+                        let Some(&(start, end)) = view.ranges.get(id as usize).map(|r| &r[field])
                         else {
                             continue;
                         };
-                        let bm25 = &self.bm25[field];
-                        let norms = &view.norms[field];
-                        let mut postings = view.postings[field]
-                            .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-                        let mut doc = postings.doc();
-                        while doc != TERMINATED {
-                            if let Some(s) = scores.get_mut(doc as usize) {
-                                *s += boost
-                                    * bm25.score(norms.fieldnorm_id(doc), postings.term_freq());
-                            }
-                            doc = postings.advance();
-                        }
-                    }
-                    Clause::Phrase {
-                        field,
-                        ref terms,
-                        slop,
-                        boost,
-                    } => {
-                        let mut query = PhraseQuery::new(
-                            terms
-                                .iter()
-                                .map(|t| Term::from_field_text(fields[field].0, t))
-                                .collect(),
-                        );
-                        query.set_slop(slop);
-                        let weight =
-                            query.weight(EnableScoring::enabled_from_statistics_provider(
-                                &self.stats,
-                                &self.searcher,
-                            ))?;
-                        weight.for_each(reader, &mut |doc, score| {
+                        for &(doc, score) in &view.impacts[start as usize..end as usize] {
                             if let Some(s) = scores.get_mut(doc as usize) {
                                 *s += boost * score;
                             }
-                        })?;
+                        }
+                    }
+                    Clause::Phrase { field, ids, boost } => {
+                        self.score_phrase(view, field, ids, 0, boost, &mut scores, &mut left)
+                    }
+                    Clause::Near { field, ids, boost } => {
+                        self.score_phrase(view, field, &ids, 1, boost, &mut scores, &mut left)
                     }
                 }
             }
@@ -408,13 +427,156 @@ impl SearchIndex {
         // Best score first; equal scores in index order, as tantivy's collector keeps them.
         top.sort_by(|a, b| b.0.total_cmp(&a.0));
         top.truncate(limit);
-        Ok(top)
+        top
+    }
+
+    /// Adds `boost` times the BM25 phrase score of each document where the terms `ids` stand in
+    /// sequence in field `field` (`slop` 0), or, for two terms with `slop` 1, at most one position
+    /// apart in either order. Scores as tantivy's `PhraseQuery` does (same matching, same counts,
+    /// same weights), over the positions read at open.
+    #[allow(clippy::too_many_arguments)]
+    fn score_phrase(
+        &self,
+        view: &SegmentView,
+        field: usize,
+        ids: &[u32],
+        slop: u32,
+        boost: f32,
+        scores: &mut [f32],
+        left: &mut Vec<u32>,
+    ) {
+        debug_assert!(ids.len() >= 2 && (slop == 0 || ids.len() == 2));
+        if ids.len() > MAX_PHRASE_TERMS {
+            return;
+        }
+        let mut lists: [&[(DocId, u32, u32)]; MAX_PHRASE_TERMS] = [&[]; MAX_PHRASE_TERMS];
+        for (list, id) in lists.iter_mut().zip(ids) {
+            let Some(&(start, end)) = view.occurrence_ranges.get(*id as usize).map(|r| &r[field])
+            else {
+                return;
+            };
+            *list = &view.occurrences[start as usize..end as usize];
+        }
+        let lists = &mut lists[..ids.len()];
+        let weight = match self.phrase_bm25[field].get(ids.len()) {
+            Some(w) => std::borrow::Cow::Borrowed(w),
+            None => match phrase_weight(&self.stats, self.fields.boosted()[field].0, ids.len()) {
+                Ok(w) => std::borrow::Cow::Owned(w),
+                Err(_) => return,
+            },
+        };
+        let last = ids.len() - 1;
+        let positions =
+            |&(_, from, to): &(DocId, u32, u32)| &view.positions[from as usize..to as usize];
+        'docs: while let Some(&(doc, ..)) = lists[0].first() {
+            // Doc-at-a-time intersection: every list moves to its first doc at or after `target`.
+            let mut target = doc;
+            for list in lists.iter_mut() {
+                let skip = list.partition_point(|o| o.0 < target);
+                *list = &list[skip..];
+                match list.first() {
+                    None => break 'docs,
+                    Some(o) => target = target.max(o.0),
+                }
+            }
+            if lists.iter().any(|l| l[0].0 != target) {
+                // Some list is past the others: start again from the furthest doc.
+                let skip = lists[0].partition_point(|o| o.0 < target);
+                lists[0] = &lists[0][skip..];
+                continue;
+            }
+            // tantivy shifts term i's positions by (last - i), so a phrase's terms line up.
+            left.clear();
+            left.extend(positions(&lists[0][0]).iter().map(|p| p + last as u32));
+            let count = if slop == 0 {
+                for (i, list) in lists.iter().enumerate().take(last).skip(1) {
+                    intersect(left, positions(&list[0]), (last - i) as u32);
+                }
+                intersection_count(left, positions(&lists[last][0]))
+            } else {
+                intersection_count_with_slop(left, positions(&lists[1][0]), slop)
+            };
+            if count > 0 {
+                if let Some(s) = scores.get_mut(target as usize) {
+                    *s += boost * weight.score(view.norms[field][target as usize], count);
+                }
+            }
+            for list in lists.iter_mut() {
+                *list = &list[1..];
+            }
+        }
     }
 }
 
 /// Maps the four text fields through a fallible function.
 fn try_map<T, U>(items: &[T; 4], f: impl Fn(&T) -> tantivy::Result<U>) -> tantivy::Result<[U; 4]> {
     Ok([f(&items[0])?, f(&items[1])?, f(&items[2])?, f(&items[3])?])
+}
+
+/// tantivy's BM25 weight of an `n`-term phrase query in `field` (as `PhraseQuery::weight` makes it).
+fn phrase_weight(stats: &Stats, field: Field, n: usize) -> tantivy::Result<Bm25Weight> {
+    Bm25Weight::for_terms(stats, &vec![Term::from_field_text(field, ""); n])
+}
+
+/// Phrases longer than this are not searched (synonym forms are a few words).
+const MAX_PHRASE_TERMS: usize = 16;
+
+/// Keeps the values of `left` that equal some `right` value plus `shift` (both sorted).
+fn intersect(left: &mut Vec<u32>, right: &[u32], shift: u32) {
+    let (mut l, mut r, mut kept) = (0, 0, 0);
+    while l < left.len() && r < right.len() {
+        match left[l].cmp(&(right[r] + shift)) {
+            std::cmp::Ordering::Less => l += 1,
+            std::cmp::Ordering::Greater => r += 1,
+            std::cmp::Ordering::Equal => {
+                left[kept] = left[l];
+                kept += 1;
+                l += 1;
+                r += 1;
+            }
+        }
+    }
+    left.truncate(kept);
+}
+
+/// How many values `left` and `right` share (both sorted).
+fn intersection_count(left: &[u32], right: &[u32]) -> u32 {
+    let (mut l, mut r, mut count) = (0, 0, 0);
+    while l < left.len() && r < right.len() {
+        match left[l].cmp(&right[r]) {
+            std::cmp::Ordering::Less => l += 1,
+            std::cmp::Ordering::Greater => r += 1,
+            std::cmp::Ordering::Equal => {
+                count += 1;
+                l += 1;
+                r += 1;
+            }
+        }
+    }
+    count
+}
+
+/// How many `right` positions have a `left` position at most `slop` away, each pairing used once:
+/// tantivy's count for a two-term phrase with slop.
+fn intersection_count_with_slop(left: &[u32], right: &[u32], slop: u32) -> u32 {
+    let (mut l, mut r, mut count) = (0, 0, 0);
+    while l < left.len() && r < right.len() {
+        let (lv, rv) = (left[l], right[r]);
+        if lv.abs_diff(rv) <= slop {
+            // A later left position may be closer.
+            while l + 1 < left.len() && left[l + 1] <= rv {
+                l += 1;
+            }
+            count += 1;
+            l += 1;
+            r += 1;
+        } else if lv < rv {
+            l += 1;
+        } else {
+            r += 1;
+        }
+    }
+    count
 }
 
 /// BM25 statistics of the text fields, read once. Every term counts as rare (document frequency 0):
@@ -460,4 +622,102 @@ pub fn analysed_terms(text: &str) -> HashSet<String> {
             .into_iter()
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::query::{EnableScoring, PhraseQuery, Query};
+
+    /// The phrase matcher over the positions read at open must score exactly as tantivy's
+    /// `PhraseQuery` does: same documents, same floats. Phrases: each run of two and three adjacent
+    /// terms in the knowledge's questions and titles (the phrases that match), the same pairs
+    /// reversed, and pseudo-random pairs and triples (mostly no match).
+    #[test]
+    fn phrase_scores_match_tantivy_phrase_queries() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (knowledge, problems) = Knowledge::load(&root.join("knowledge"), usize::MAX);
+        assert!(problems.is_empty(), "{problems:?}");
+        let dir = std::env::temp_dir().join(format!("hitbot-phrase-test-{}", std::process::id()));
+        let index = SearchIndex::open(&dir, &knowledge, "phrase-test").expect("index");
+        let ids: HashMap<&str, u32> = index.vocab.terms().collect();
+        let texts: Vec<&str> = {
+            let mut t = vec![""; ids.len()];
+            for (text, id) in &ids {
+                t[*id as usize] = text;
+            }
+            t
+        };
+        let mut phrases: Vec<Vec<u32>> = Vec::new();
+        for e in &knowledge.entries {
+            for text in e.questions.iter().chain([&e.title]) {
+                let terms: Vec<u32> = ANALYZERS
+                    .with(|a| analyzer::tokens(&mut a.borrow_mut().full, text))
+                    .iter()
+                    .filter_map(|t| ids.get(t.as_str()).copied())
+                    .collect();
+                for w in terms.windows(2) {
+                    phrases.push(w.to_vec());
+                    phrases.push(vec![w[1], w[0]]);
+                }
+                phrases.extend(terms.windows(3).map(<[u32]>::to_vec));
+            }
+        }
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ((seed >> 33) % ids.len() as u64) as u32
+        };
+        for n in 0..3000 {
+            phrases.push((0..2 + n % 2).map(|_| next()).collect());
+        }
+        let fields = index.fields.boosted();
+        let stats = EnableScoring::enabled_from_statistics_provider(&index.stats, &index.searcher);
+        let (mut matched, mut compared) = (0, 0);
+        let mut left = Vec::new();
+        for phrase in &phrases {
+            for (field, (f, _, bit)) in fields.iter().enumerate() {
+                if bit & PHRASE_FIELDS == 0 {
+                    continue;
+                }
+                for slop in [0, 1] {
+                    if slop > 0 && phrase.len() != 2 {
+                        continue;
+                    }
+                    let mut query = PhraseQuery::new(
+                        phrase
+                            .iter()
+                            .map(|id| Term::from_field_text(*f, texts[*id as usize]))
+                            .collect(),
+                    );
+                    query.set_slop(slop);
+                    let weight = query.weight(stats).expect("weight");
+                    for (view, reader) in
+                        index.segments.iter().zip(index.searcher.segment_readers())
+                    {
+                        let mut expected = vec![0.0f32; view.entries.len()];
+                        weight
+                            .for_each(reader, &mut |doc, score| expected[doc as usize] += score)
+                            .expect("tantivy phrase query");
+                        let mut got = vec![0.0f32; view.entries.len()];
+                        index.score_phrase(view, field, phrase, slop, 1.0, &mut got, &mut left);
+                        let bits = |v: &[f32]| v.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+                        let words: Vec<&str> = phrase.iter().map(|i| texts[*i as usize]).collect();
+                        assert_eq!(
+                            bits(&got),
+                            bits(&expected),
+                            "{words:?} field {field} slop {slop}"
+                        );
+                        compared += 1;
+                        matched += expected.iter().filter(|s| **s > 0.0).count();
+                    }
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            compared > 10_000 && matched > 1_000,
+            "{compared} queries, {matched} matches"
+        );
+    }
 }

@@ -87,6 +87,8 @@ pub struct Vocabulary {
     entry_strong_terms: Vec<Bits>,
     /// Each alternate question of each entry: its distinct term ids and their summed idf.
     entry_questions: Vec<Vec<(Bits, f32)>>,
+    /// (entry, term id) → which of the entry's first 64 questions hold the term (bit n: question n).
+    question_masks: HashMap<(u32, u32), u64>,
     /// Surface word → index term, for every word of the knowledge and the synonyms.
     surface_term: HashMap<String, String>,
     speller: Speller,
@@ -460,6 +462,13 @@ impl Vocabulary {
             question_ids.push(questions);
         }
         v.idf_by_id = df.iter().map(|d| v.idf(*d)).collect();
+        for (entry, questions) in question_ids.iter().enumerate() {
+            for (n, ids) in questions.iter().take(64).enumerate() {
+                for id in ids {
+                    *v.question_masks.entry((entry as u32, *id)).or_default() |= 1 << n;
+                }
+            }
+        }
         v.entry_questions = question_ids
             .into_iter()
             .map(|questions| {
@@ -723,10 +732,24 @@ impl Vocabulary {
         if held.is_empty() {
             return 0.0;
         }
+        // The questions (of the first 64) that hold some form: the others match nothing and score 0.
+        let mut candidates: u64 = 0;
+        for &(_, _, f) in &held {
+            candidates |= f.iter().fold(u64::MAX, |acc, id| {
+                acc & self
+                    .question_masks
+                    .get(&(entry as u32, *id))
+                    .copied()
+                    .unwrap_or(0)
+            });
+        }
         let total = plan.weight();
         let mut used: Vec<u32> = Vec::new();
         let mut best: f32 = 0.0;
-        for (bits, idf_sum) in questions {
+        for (q, (bits, idf_sum)) in questions.iter().enumerate() {
+            if q < 64 && candidates & (1 << q) == 0 {
+                continue;
+            }
             used.clear();
             let mut matched = 0.0;
             // Slots already matched: only a slot's first matching form counts (MAX_SLOTS <= 64).
