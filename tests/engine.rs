@@ -233,3 +233,18 @@ fn the_question_inside_a_long_message_is_answered() {
     assert!(reply.confident, "{:?} {}", reply.entry, reply.confidence);
     assert!(reply.text.contains("Maryland"), "{}", reply.text);
 }
+
+#[test]
+fn numbers_alone_are_declined() {
+    for q in ["what is 2+2", "1996", "42?", "what's 12 x 12"] {
+        let reply = advisor().answer(q);
+        assert!(
+            !reply.confident,
+            "{q:?} was answered with {:?}",
+            reply.entry
+        );
+    }
+    // A figure beside a topic word still counts.
+    let reply = advisor().answer("hipaa 1996");
+    assert!(reply.confident, "{:?}", reply.entry);
+}

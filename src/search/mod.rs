@@ -275,7 +275,7 @@ impl SearchIndex {
     /// The best entries for a plan, best first, with their coverage. `prefer` adds weight to entries
     /// the caller favours (follow-up context), as extra rank.
     pub fn search(&self, plan: &Plan, limit: usize) -> Vec<Hit> {
-        if plan.known_slots() == 0 || plan.foreign {
+        if plan.known_slots() == 0 || plan.foreign || plan.only_numbers() {
             return Vec::new();
         }
         let top = self.top_docs(&self.clauses(plan), CANDIDATES.max(limit));

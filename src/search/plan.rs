@@ -313,6 +313,14 @@ impl Plan {
         self.slots.iter().filter(|s| s.known).count()
     }
 
+    /// Whether every known word is a bare number ("what is 2+2", "1996?"): a figure alone says
+    /// nothing about which topic is meant, so such a question is declined.
+    pub fn only_numbers(&self) -> bool {
+        let mut known = self.slots.iter().filter(|s| s.known).peekable();
+        known.peek().is_some()
+            && known.all(|s| s.word.chars().all(|c| c.is_ascii_digit() || c == ' '))
+    }
+
     /// Total weight of the question.
     pub fn weight(&self) -> f32 {
         self.slots.iter().map(|s| self.slot_weight(s)).sum()
