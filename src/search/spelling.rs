@@ -1,6 +1,6 @@
 //! Spelling correction against the knowledge's own vocabulary: a word that is not in the vocabulary is
-//! replaced by the closest word that is (one edit for words of 5–8 letters, two for longer ones; short
-//! words are never touched). A word that is in the vocabulary is never changed. Pure; no tantivy.
+//! replaced by the closest word that is (one edit for words of 5–10 letters, two for longer ones;
+//! words of 3–4 letters only lose or gain a doubled letter). A word that is in the vocabulary is never changed. Pure; no tantivy.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -90,7 +90,7 @@ impl Speller {
         let chars: Vec<char> = word.chars().collect();
         let limit = max_edits(chars.len());
         if limit == 0 {
-            return None;
+            return self.correct_doubling(&chars);
         }
         let mut best: Option<(usize, u32, &str)> = None;
         let mask = letters(&chars);
@@ -124,6 +124,30 @@ impl Speller {
             }
         }
         best.map(|(_, _, w)| w)
+    }
+
+    /// Short words get one kind of fix only: a letter typed twice, or once where the word doubles it
+    /// ("jobb" → "job", "skil" → "skill"). Any edit at all would turn short real words into others.
+    /// Ties go to the more frequent word.
+    fn correct_doubling(&self, chars: &[char]) -> Option<&str> {
+        if chars.len() < 3 {
+            return None;
+        }
+        let mut best: Option<(u32, &str)> = None;
+        let mut consider = |word: String| {
+            if let Some((known, freq)) = self.known.get_key_value(word.as_str()) {
+                if best.is_none_or(|(f, _)| *freq > f) {
+                    best = Some((*freq, known.as_str()));
+                }
+            }
+        };
+        for i in 0..chars.len() {
+            if i > 0 && chars[i] == chars[i - 1] {
+                consider(chars[..i].iter().chain(&chars[i + 1..]).collect());
+            }
+            consider(chars[..=i].iter().chain(&chars[i..]).collect());
+        }
+        best.map(|(_, w)| w)
     }
 }
 
@@ -190,6 +214,9 @@ mod tests {
                 "code",
                 "career",
                 "careers",
+                "job",
+                "pay",
+                "skill",
             ]
             .into_iter()
             .map(|w| (w.to_string(), 1)),
@@ -218,6 +245,17 @@ mod tests {
         assert_eq!(s.correct("registerd"), Some("registered"));
         assert_eq!(s.correct("tecnician"), Some("technician"));
         assert_eq!(s.correct("assosiate"), Some("associate"));
+    }
+
+    #[test]
+    fn short_words_only_lose_or_gain_a_doubled_letter() {
+        let s = speller();
+        assert_eq!(s.correct("jobb"), Some("job"));
+        assert_eq!(s.correct("joob"), Some("job"));
+        assert_eq!(s.correct("payy"), Some("pay"));
+        assert_eq!(s.correct("skil"), Some("skill"));
+        assert_eq!(s.correct("jab"), None);
+        assert_eq!(s.correct("ob"), None);
     }
 
     #[test]
