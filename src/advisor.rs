@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::config::{AnswerConfig, Config};
 use crate::knowledge::{self, Entry, Knowledge, Problem};
 use crate::search::{Hit, SearchError, SearchIndex, ENGINE_VERSION};
+use crate::smalltalk::{self, SmallTalk};
 
 /// What the advisor says when it does not know. No guide figures in it, on purpose.
 pub const DECLINE_TEXT: &str =
@@ -79,6 +80,9 @@ pub struct Reply {
     pub did_you_mean: Vec<EntryRef>,
     /// Where the facts come from; `None` when declining.
     pub source: Option<String>,
+    /// Set when the message was small talk ("hi", "thanks", "who are you?"): `text` is the friendly
+    /// reply, and it is neither an answer nor a decline.
+    pub small_talk: Option<SmallTalk>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +154,13 @@ impl Advisor {
     /// ("what about their salary?") is answered about that entry's subject; a complete new question is
     /// answered on its own.
     pub fn answer_after(&self, question: &str, previous: Option<&str>) -> Reply {
+        if let Some(kind) = smalltalk::recognise(question) {
+            return Reply {
+                small_talk: Some(kind),
+                text: kind.reply().to_string(),
+                ..self.decline(0.0, None)
+            };
+        }
         let plan = self.index.plan(question);
         let alone = self.index.search(&plan, 5);
         if let Some(prev) = previous.and_then(|id| self.entry(id)) {
@@ -279,6 +290,7 @@ impl Advisor {
             related: Vec::new(),
             did_you_mean: Vec::new(),
             source: None,
+            small_talk: None,
         }
     }
 
@@ -324,6 +336,7 @@ impl Advisor {
             related,
             did_you_mean,
             source: Some(e.source.clone()),
+            small_talk: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod reload;
 pub mod render;
 pub mod report;
 pub mod search;
+pub mod smalltalk;
 pub mod store;
 pub mod telegram;
 mod toml_read;

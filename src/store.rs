@@ -567,6 +567,7 @@ mod tests {
             related: vec![],
             did_you_mean: vec![],
             source: None,
+            small_talk: None,
         };
         let kind = |r: &Reply| Event::for_reply(r, "q", "private", 0.65).kind;
         assert_eq!(kind(&reply(false, 0.3)), EventKind::Declined);

@@ -248,3 +248,25 @@ fn numbers_alone_are_declined() {
     let reply = advisor().answer("hipaa 1996");
     assert!(reply.confident, "{:?}", reply.entry);
 }
+
+#[test]
+fn small_talk_is_neither_answered_nor_declined() {
+    for q in [
+        "hello",
+        "thanks!",
+        "who are you?",
+        "what's your name",
+        "bye",
+    ] {
+        let reply = advisor().answer(q);
+        assert!(reply.small_talk.is_some(), "{q:?}: {:?}", reply.entry);
+        assert!(!reply.confident && reply.entry.is_none(), "{q:?}");
+        assert!(!reply.text.contains("Sorry"), "{q:?}: {}", reply.text);
+    }
+    let reply = advisor().answer("thanks! and how much do HITs make?");
+    assert!(
+        reply.small_talk.is_none() && reply.confident,
+        "{:?}",
+        reply.entry
+    );
+}

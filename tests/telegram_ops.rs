@@ -181,6 +181,35 @@ async fn questions_and_votes_are_recorded_without_user_ids() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_talk_gets_a_friendly_reply_with_topics_and_is_not_recorded() {
+    let api = MockApi::start().await;
+    let bot = Bot::start(&api).await;
+    api.say(6, "hi!");
+    let hello = api.reply_in(6).await;
+    assert!(hello.text().starts_with("Hi!"), "{}", hello.text());
+    assert!(!hello.text().contains("Sorry"), "{}", hello.text());
+    assert!(hello.all_buttons().contains(&"e:salary".to_string()));
+    assert!(!hello.all_buttons().iter().any(|b| b.starts_with("f:")));
+    api.say(6, "Who are you?");
+    let about = api.wait_for_replies(6, 2).await.remove(1);
+    assert!(about.text().contains("bot"), "{}", about.text());
+    api.say(6, "thanks");
+    let thanks = api.wait_for_replies(6, 3).await.remove(2);
+    assert!(thanks.text().contains("welcome"), "{}", thanks.text());
+    // A question after a greeting is still a question.
+    api.say(6, "hi, what does AHIMA do?");
+    let answer = api.wait_for_replies(6, 4).await.remove(3);
+    assert!(
+        answer.text().starts_with("<b>AHIMA</b>"),
+        "{}",
+        answer.text()
+    );
+    let events = bot.events.events();
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0].kind, EventKind::Answered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_ids_are_recorded_only_when_configured_and_groups_say_so() {
     let api = MockApi::start().await;
     let bot = Bot::start_with(&api, support::handle(), TOKEN, |o| o.keep_chat_id = true).await;

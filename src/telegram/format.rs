@@ -83,6 +83,13 @@ pub fn reply_html(reply: &Reply) -> String {
 /// How a reply to a question is shown: the answer with related buttons and feedback, with "Did you
 /// mean…" buttons first when other candidates are close; or a kind "don't know" with the topic menu.
 pub fn render_reply(reply: &Reply, question: &str, topics: &[EntryRef]) -> Rendered {
+    if reply.small_talk.is_some() {
+        // "hi", "thanks", "who are you?": the friendly reply and the topics, no "don't know".
+        return Rendered {
+            html: escape_html(reply.text.trim()),
+            keyboard: topic_keyboard(topics),
+        };
+    }
     if !reply.confident {
         return declined(reply, question, topics);
     }
@@ -612,6 +619,7 @@ mod tests {
             ],
             did_you_mean: vec![],
             source: Some("Guide: Salary <BLS>".into()),
+            small_talk: None,
         }
     }
 
@@ -670,6 +678,7 @@ mod tests {
             related: vec![],
             did_you_mean: vec![],
             source: None,
+            small_talk: None,
         };
         let topics = [
             entry("salary", "Salary"),

@@ -410,9 +410,13 @@ impl App {
                     .remember(chat_id.0, &e.id, question, reply.confidence);
             }
         }
-        let mut event = Event::for_reply(&reply, question, chat_type(chat), self.low_confidence);
-        event.chat_id = self.keep_chat_id.then_some(chat_id.0);
-        self.events.record(event);
+        // Small talk ("hi", "thanks") is neither answered nor unanswered: nothing to record.
+        if reply.small_talk.is_none() {
+            let mut event =
+                Event::for_reply(&reply, question, chat_type(chat), self.low_confidence);
+            event.chat_id = self.keep_chat_id.then_some(chat_id.0);
+            self.events.record(event);
+        }
         reply
     }
 
