@@ -114,7 +114,6 @@ const ABOUT_BOT: &[&str] = &[
     "how can you help",
     "how can you help me",
     "what do you know",
-    "what do you know about",
     "what can i ask",
     "what can i ask you",
     "what should i ask",

@@ -489,10 +489,11 @@ impl SearchIndex {
             left.clear();
             left.extend(positions(&lists[0][0]).iter().map(|p| p + last as u32));
             let count = if slop == 0 {
-                for (i, list) in lists.iter().enumerate().take(last).skip(1) {
+                // Positions are distinct, so the survivors of the last intersection are the count.
+                for (i, list) in lists.iter().enumerate().skip(1) {
                     intersect(left, positions(&list[0]), (last - i) as u32);
                 }
-                intersection_count(left, positions(&lists[last][0]))
+                left.len() as u32
             } else {
                 intersection_count_with_slop(left, positions(&lists[1][0]), slop)
             };
@@ -537,23 +538,6 @@ fn intersect(left: &mut Vec<u32>, right: &[u32], shift: u32) {
         }
     }
     left.truncate(kept);
-}
-
-/// How many values `left` and `right` share (both sorted).
-fn intersection_count(left: &[u32], right: &[u32]) -> u32 {
-    let (mut l, mut r, mut count) = (0, 0, 0);
-    while l < left.len() && r < right.len() {
-        match left[l].cmp(&right[r]) {
-            std::cmp::Ordering::Less => l += 1,
-            std::cmp::Ordering::Greater => r += 1,
-            std::cmp::Ordering::Equal => {
-                count += 1;
-                l += 1;
-                r += 1;
-            }
-        }
-    }
-    count
 }
 
 /// How many `right` positions have a `left` position at most `slop` away, each pairing used once:
