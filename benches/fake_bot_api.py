@@ -14,25 +14,14 @@ It stops by itself when every message is answered or after --seconds.
 
 import argparse
 import json
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-QUESTIONS = [
-    "how much do HITs make?",
-    "salary?",
-    "rhit requirements",
-    "what does AHIMA do",
-    "which career path pays the most",
-    "do I need a bachelor's degree to become a health information technician",
-    "whats the job outlook for health info techs",
-    "hipaa??",
-    "what soft skills do I need",
-    "certifcation for registerd health information technicians",
-    "what's the weather in paris",
-    "tell me a joke",
-    "and their salary?",
-]
+# The benchmark questions, shared with `hitbot bench` and `cargo bench`, plus a follow-up.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "questions.txt"), encoding="utf-8") as f:
+    QUESTIONS = [line.strip() for line in f if line.strip()] + ["and their salary?"]
 
 BOT = {"id": 4242, "is_bot": True, "first_name": "HIT bot", "username": "hit_test_bot"}
 

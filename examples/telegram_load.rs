@@ -1,5 +1,5 @@
 //! End-to-end load benchmark of the Telegram bot: the real dispatcher, handlers, advisor and outbox
-//! (`hitbot::telegram::run`) against the mock Bot API of the tests (`tests/support/`), served on
+//! (`hitbot_telegram::run`) against the mock Bot API of the tests (`hitbot-testkit`), served on
 //! 127.0.0.1 in the same process. Prints messages per second and latency percentiles (from the
 //! moment a message is queued for `getUpdates` to the moment its reply's `sendMessage` is answered).
 //!
@@ -13,31 +13,16 @@
 //! With `--throttle` it also prints the least time Telegram's limits allow for the run (30 messages a
 //! second overall, 1 a second and 20 a minute per chat) and how far above it the run took.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
-use support::{Bot, MockApi, TOKEN};
+use hitbot_testkit::{Bot, MockApi, TOKEN};
 use tokio::time::Instant;
 
-/// Private-chat questions of every kind (answers, typos, a follow-up, declines) and commands.
-const QUESTIONS: [&str; 14] = [
-    "how much do HITs make?",
-    "rhit requirements",
-    "what does AHIMA do",
-    "do I need a bachelor's degree to become a health information technician",
-    "whats the job outlook for health info techs",
-    "hipaa??",
-    "what soft skills do I need",
-    "certifcation for registerd health information technicians",
-    "what's the weather in paris",
-    "tell me a joke",
-    "and their salary?",
-    "/salary",
-    "/skills",
-    "/faq",
-];
+/// The benchmark questions (shared with `hitbot bench` and `cargo bench`).
+const QUESTIONS_FILE: &str = include_str!("../benches/questions.txt");
+
+/// What users send besides questions: a follow-up and topic commands.
+const EXTRA: [&str; 4] = ["and their salary?", "/salary", "/skills", "/faq"];
 
 struct Args {
     chats: i64,
@@ -85,7 +70,7 @@ fn main() {
 async fn run(a: Args) {
     let api = MockApi::start().await;
     let throttle = a.throttle;
-    let bot = Bot::start_with(&api, support::handle(), TOKEN, |o| {
+    let bot = Bot::start_with(&api, hitbot_testkit::handle(), TOKEN, |o| {
         o.telegram.throttle = throttle;
         o.telegram.flood_per_minute = 0;
     })
@@ -95,6 +80,11 @@ async fn run(a: Args) {
     api.reply_in(1_000_000).await;
     let before = api.messages_sent();
 
+    let messages: Vec<&str> = QUESTIONS_FILE
+        .lines()
+        .filter(|l| !l.is_empty())
+        .chain(EXTRA)
+        .collect();
     let total = a.chats as usize * a.per_chat;
     let mut queued: Vec<Vec<Instant>> = vec![Vec::with_capacity(a.per_chat); a.chats as usize];
     let start = Instant::now();
@@ -107,7 +97,7 @@ async fn run(a: Args) {
                     );
                 tokio::time::sleep_until(due).await;
             }
-            let text = QUESTIONS[(k * 7 + chat as usize) % QUESTIONS.len()];
+            let text = messages[(k * 7 + chat as usize) % messages.len()];
             queued[chat as usize].push(Instant::now());
             api.say(chat + 1, text);
         }

@@ -4,31 +4,21 @@
 
 use std::time::{Duration, Instant};
 
-use crate::advisor::{self, Advisor, AdvisorError};
-use crate::config::Config;
-use crate::search::SearchIndex;
+use hitbot_engine::advisor::{self, index_name};
+use hitbot_engine::search::SearchIndex;
+use hitbot_engine::{Advisor, AdvisorError, EngineConfig};
 
-/// A mix of what users send: plain, short, typos, long, out-of-scope, gibberish.
-pub const MIXED_QUESTIONS: &[&str] = &[
-    "how much do HITs make?",
-    "salary?",
-    "rhit requirements",
-    "what does AHIMA do",
-    "which career path pays the most",
-    "do I need a bachelor's degree to become a health information technician",
-    "whats the job outlook for health info techs",
-    "hipaa??",
-    "what soft skills do I need",
-    "certifcation for registerd health information technicians",
-    "list the professional orginizations",
-    "I'm 40 and switching careers from retail, could I get into this field with a certificate and how long would it take?",
-    "what's the weather in paris",
-    "tell me a joke",
-    "qwpoeiru zmxn",
-    "dental hygienist salary?",
-    "¿cuánto gana un técnico de información de salud? 🙂",
-    "RHIT vs RHIA, which one should I get first and how long does each take",
-];
+/// The benchmark questions (`benches/questions.txt`, shared with `cargo bench` and the Telegram load
+/// example): plain, short, typos, long, out-of-scope, gibberish, another language.
+pub const QUESTIONS_FILE: &str = include_str!("../benches/questions.txt");
+
+/// The questions of [`QUESTIONS_FILE`], one per non-empty line.
+pub fn questions() -> Vec<&'static str> {
+    QUESTIONS_FILE
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
 
 pub struct BenchReport {
     pub rounds: usize,
@@ -41,13 +31,14 @@ pub struct BenchReport {
 
 /// Answers every question `rounds` times, timing each call.
 pub fn run(advisor: &Advisor, rounds: usize) -> BenchReport {
-    for q in MIXED_QUESTIONS {
+    let questions = questions();
+    for q in &questions {
         std::hint::black_box(advisor.answer(q));
     }
-    let mut times = Vec::with_capacity(rounds * MIXED_QUESTIONS.len());
+    let mut times = Vec::with_capacity(rounds * questions.len());
     let start = Instant::now();
     for _ in 0..rounds {
-        for q in MIXED_QUESTIONS {
+        for q in &questions {
             let t = Instant::now();
             std::hint::black_box(advisor.answer(std::hint::black_box(q)));
             times.push(t.elapsed());
@@ -98,10 +89,10 @@ pub struct IndexTimes {
 
 /// Loads the knowledge and builds its index into a fresh temporary folder (removed afterwards), so
 /// the index in use is left alone.
-pub fn index_build(config: &Config) -> Result<IndexTimes, AdvisorError> {
+pub fn index_build(config: &EngineConfig) -> Result<IndexTimes, AdvisorError> {
     let started = Instant::now();
     let knowledge = advisor::load_checked(config)?;
-    let fingerprint = advisor::knowledge_fingerprint(config)?;
+    let fingerprint = index_name(&knowledge);
     let load = started.elapsed();
     let dir = std::env::temp_dir().join(format!("hitbot-bench-index-{}", std::process::id()));
     let started = Instant::now();

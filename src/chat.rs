@@ -4,8 +4,10 @@
 use std::io::{self, BufRead, Write};
 use std::time::{Duration, Instant};
 
-use crate::advisor::{Advisor, EntryRef, Reply};
-use crate::{compare, render};
+use crate::render;
+use hitbot_careers::compare;
+use hitbot_engine::memory::Memory;
+use hitbot_engine::{Advisor, EntryRef, Reply};
 
 /// Chat id used for the terminal's follow-up memory.
 const TERMINAL: i64 = 0;
@@ -17,7 +19,7 @@ pub fn run(
     interactive: bool,
     followup: Duration,
 ) -> io::Result<()> {
-    let memory = crate::memory::Memory::new(followup, 1);
+    let memory = Memory::new(followup, 1);
     if interactive {
         writeln!(
             out,

@@ -2,21 +2,27 @@
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
-use crate::advisor::{self, Advisor, AdvisorError};
-use crate::config::Config;
-use crate::knowledge::{self, Knowledge};
-use crate::search::SearchIndex;
-use crate::{chat, eval, render};
+use hitbot_careers::{chart, compare};
+use hitbot_engine::advisor::{self, index_name};
+use hitbot_engine::search::SearchIndex;
+use hitbot_engine::{eval, Advisor, AdvisorHandle};
+use hitbot_knowledge::Knowledge;
+use hitbot_store::report;
+use hitbot_telegram::TOKEN_ENV;
 
-/// Environment variable holding the Telegram bot token.
-pub const TOKEN_ENV: &str = "TELOXIDE_TOKEN";
+use crate::config::Config;
+use crate::{bench, chat, render};
+
+/// A problem the user must fix (exit code 2), with what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MustFix(pub String);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,7 +75,7 @@ pub enum Command {
     /// What the bot failed at: top unanswered questions, most 👎, counts per day, answer rate.
     Report {
         /// How far back: 24h, 7d, 30d, 2w...
-        #[arg(long, default_value = "7d", value_parser = crate::report::parse_since)]
+        #[arg(long, default_value = "7d", value_parser = report::parse_since)]
         since: Duration,
         /// Rows per list.
         #[arg(long, default_value_t = 10)]
@@ -105,8 +111,8 @@ pub enum ChartCommand {
     },
 }
 
-/// Runs the command; the exit code is 0 on success, 2 for problems the user must fix.
-pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
+/// Runs the command. `main` turns the error into the exit code.
+pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     let command = match cli.command {
         Some(c) => c,
         None if token_is_set() => Command::Telegram,
@@ -119,25 +125,20 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         }
     };
     match command {
-        Command::Check => return Ok(check(&config)),
+        Command::Check => return check(&config),
         Command::Index => return index(&config),
         Command::Export => return export(&config),
-        Command::Report { since, top, json } => return report(&config, since, top, json),
+        Command::Report { since, top, json } => return show_report(&config, since, top, json),
         Command::Chart(chart) => return draw_chart(&config, chart),
-        Command::Telegram if !token_is_set() => {
-            eprintln!(
-                "hitbot: {TOKEN_ENV} is not set. Create a bot with @BotFather in Telegram, then run:\n  \
-                 export {TOKEN_ENV}=<the token it gave you>\n  cargo run --release"
-            );
-            return Ok(ExitCode::from(2));
-        }
         _ => {}
     }
-    let opening = std::time::Instant::now();
-    let advisor = match open(&config) {
-        Ok(a) => a,
-        Err(code) => return Ok(code),
+    // Before opening anything: a missing token or a bad proxy is said at once.
+    let bot = match command {
+        Command::Telegram => Some(hitbot_telegram::bot_from_env()?),
+        _ => None,
     };
+    let opening = std::time::Instant::now();
+    let advisor = Advisor::open(&config.engine())?;
     let opened_in = opening.elapsed();
     match command {
         Command::Chat => {
@@ -170,28 +171,25 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Batch => batch(&advisor)?,
         Command::Eval { file } => {
-            let cases = match eval::load_cases(&file) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("hitbot eval: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
+            let cases = eval::load_cases(&file).map_err(|e| MustFix(format!("eval: {e}")))?;
             print!("{}", eval::run(&advisor, &cases).render());
         }
         Command::Telegram => {
-            let handle = crate::reload::AdvisorHandle::new(advisor, config.clone());
-            return crate::telegram::run_blocking(handle, &config);
+            let bot = bot.expect("made above");
+            let handle = AdvisorHandle::new(advisor, config.engine());
+            let options =
+                hitbot_telegram::Options::new(&config.telegram, &config.answer, &config.store);
+            hitbot_telegram::run_blocking(bot, handle, options, &config.store)?;
         }
         Command::Bench { rounds } => {
-            let r = crate::bench::run(&advisor, rounds.max(1));
+            let r = bench::run(&advisor, rounds.max(1));
             println!(
                 "advisor opened in {:.1} ms (index already built)",
                 opened_in.as_secs_f64() * 1e3
             );
             println!(
                 "answer: {} questions x {} rounds: p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, mean {:.1} us, {:.0} answers/s on one thread",
-                crate::bench::MIXED_QUESTIONS.len(),
+                bench::questions().len(),
                 r.rounds,
                 r.p50.as_secs_f64() * 1e6,
                 r.p90.as_secs_f64() * 1e6,
@@ -199,10 +197,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 r.mean.as_secs_f64() * 1e6,
                 r.per_second
             );
-            if let (Some(now), Some(peak)) = (
-                crate::bench::resident_kb(),
-                crate::bench::peak_resident_kb(),
-            ) {
+            if let (Some(now), Some(peak)) = (bench::resident_kb(), bench::peak_resident_kb()) {
                 println!(
                     "resident memory: {:.1} MB (peak {:.1} MB)",
                     now as f64 / 1024.0,
@@ -210,7 +205,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 );
             }
             // Last, so that building does not count in the memory figures above.
-            let t = crate::bench::index_build(&config)?;
+            let t = bench::index_build(&config.engine())?;
             println!(
                 "index build: {} entries; knowledge loaded and checked in {:.1} ms, index written in {:.1} ms",
                 t.entries,
@@ -226,82 +221,37 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             unreachable!("handled above")
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn token_is_set() -> bool {
     std::env::var(TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty())
 }
 
-/// Opens the advisor, printing knowledge problems (exit 2) or other errors (exit 1).
-fn open(config: &Config) -> Result<Advisor, ExitCode> {
-    match Advisor::open(config) {
-        Ok(a) => Ok(a),
-        Err(AdvisorError::Knowledge { problems, .. }) => {
-            print_problems(&problems);
-            Err(ExitCode::from(2))
-        }
-        Err(e) => {
-            eprintln!("hitbot: {e}");
-            Err(ExitCode::from(1))
-        }
-    }
+fn check(config: &Config) -> anyhow::Result<()> {
+    let k = advisor::load_checked(&config.engine())?;
+    println!(
+        "knowledge OK: {} entries, {} synonym rules in {}",
+        k.entries.len(),
+        k.synonyms.len(),
+        config.knowledge_dir.display()
+    );
+    Ok(())
 }
 
-/// The validated knowledge, or exit code 2 after printing every problem.
-fn load_knowledge(config: &Config) -> anyhow::Result<Result<Knowledge, ExitCode>> {
-    match advisor::load_checked(config) {
-        Ok(k) => Ok(Ok(k)),
-        Err(AdvisorError::Knowledge { problems, .. }) => {
-            print_problems(&problems);
-            Ok(Err(ExitCode::from(2)))
-        }
-        Err(e) => Err(e.into()),
-    }
+fn load_knowledge(config: &Config) -> anyhow::Result<Knowledge> {
+    Ok(advisor::load_checked(&config.engine())?)
 }
 
-fn print_problems(problems: &[knowledge::Problem]) {
-    for p in problems {
-        eprintln!("{p}");
-    }
-    eprintln!("{} problem(s) in the knowledge files", problems.len());
-}
-
-fn check(config: &Config) -> ExitCode {
-    match advisor::load_checked(config) {
-        Ok(k) => {
-            println!(
-                "knowledge OK: {} entries, {} synonym rules in {}",
-                k.entries.len(),
-                k.synonyms.len(),
-                config.knowledge_dir.display()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(AdvisorError::Knowledge { problems, .. }) => {
-            print_problems(&problems);
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("hitbot: {e}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn index(config: &Config) -> anyhow::Result<ExitCode> {
-    let knowledge = match load_knowledge(config)? {
-        Ok(k) => k,
-        Err(code) => return Ok(code),
-    };
-    let fingerprint = advisor::knowledge_fingerprint(config)?;
-    let dir = SearchIndex::rebuild(&config.index_dir, &knowledge, &fingerprint)?;
+fn index(config: &Config) -> anyhow::Result<()> {
+    let knowledge = load_knowledge(config)?;
+    let dir = SearchIndex::rebuild(&config.index_dir, &knowledge, &index_name(&knowledge))?;
     println!(
         "indexed {} entries into {}",
         knowledge.entries.len(),
         dir.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -315,11 +265,8 @@ struct ExportedEntry<'a> {
     source: &'a str,
 }
 
-fn export(config: &Config) -> anyhow::Result<ExitCode> {
-    let knowledge = match load_knowledge(config)? {
-        Ok(k) => k,
-        Err(code) => return Ok(code),
-    };
+fn export(config: &Config) -> anyhow::Result<()> {
+    let knowledge = load_knowledge(config)?;
     let mut out = io::stdout().lock();
     for e in &knowledge.entries {
         let line = ExportedEntry {
@@ -333,64 +280,50 @@ fn export(config: &Config) -> anyhow::Result<ExitCode> {
         };
         writeln!(out, "{}", serde_json::to_string(&line)?)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `hitbot chart ...`: draws from the knowledge alone (no index needed) and writes the PNG.
-fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<ExitCode> {
-    let knowledge = match load_knowledge(config)? {
-        Ok(k) => k,
-        Err(code) => return Ok(code),
-    };
+fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<()> {
+    let knowledge = load_knowledge(config)?;
     let (png, out) = match command {
-        ChartCommand::Careers { out } => (
-            crate::chart::careers_png(&crate::chart::career_rows(&knowledge)),
-            out,
-        ),
+        ChartCommand::Careers { out } => (chart::careers_png(&chart::career_rows(&knowledge)), out),
         ChartCommand::Compare { paths, out } => {
-            match crate::compare::compare_args(&paths.join(" "), &knowledge) {
-                Ok(c) => (c.chart_png(), out),
-                Err(e) => {
-                    eprintln!("hitbot chart compare: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            }
+            let c = compare::compare_args(&paths.join(" "), &knowledge)
+                .map_err(|e| MustFix(format!("chart compare: {e}")))?;
+            (c.chart_png(), out)
         }
     };
     let png = match png {
         Ok(png) => png,
-        Err(e @ crate::chart::ChartError::NoData) => {
-            eprintln!("hitbot chart: {e}");
-            return Ok(ExitCode::from(2));
-        }
+        Err(e @ chart::ChartError::NoData) => return Err(MustFix(format!("chart: {e}")).into()),
         Err(e) => return Err(e.into()),
     };
     std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
     println!("wrote {} ({} bytes)", out.display(), png.len());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `hitbot report`: reads the operator store (`[store] path`); no index needed.
-fn report(config: &Config, since: Duration, top: usize, json: bool) -> anyhow::Result<ExitCode> {
-    use crate::store::{Store, StoreError};
+fn show_report(config: &Config, since: Duration, top: usize, json: bool) -> anyhow::Result<()> {
+    use hitbot_store::{Store, StoreError};
     let store = match Store::open_existing(&config.store.path) {
         Ok(s) => s,
         Err(e @ (StoreError::Missing { .. } | StoreError::Newer { .. })) => {
-            eprintln!("hitbot report: {e}");
-            return Ok(ExitCode::from(2));
+            return Err(MustFix(format!("report: {e}")).into())
         }
         Err(e) => return Err(e.into()),
     };
     let from = std::time::SystemTime::now()
         .checked_sub(since)
         .unwrap_or(std::time::UNIX_EPOCH);
-    let report = crate::report::build(&store, from, top)?;
+    let report = report::build(&store, from, top)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", crate::report::render_text(&report));
+        print!("{}", report::render_text(&report));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 #[derive(Serialize)]

@@ -1,113 +1,58 @@
-//! `config.toml`: where the knowledge and index live, answer limits, the confidence threshold, logging,
-//! and the `[telegram]` table. A missing file means defaults; an unknown key or a wrong type is an error
-//! naming the key and its line. `HITBOT_CONFIG` points at another file. The bot token never lives here.
+//! `config.toml`: the composition of each crate's own section. Parsed with serde (every table
+//! `deny_unknown_fields`); a syntax error, an unknown key, a wrong type or a value out of range is an
+//! error naming the key and its line. A missing file means defaults; `HITBOT_CONFIG` points at another
+//! file. The bot token never lives here.
 
 use std::path::{Path, PathBuf};
 
-use toml::de::DeTable;
-
-use crate::knowledge::DEFAULT_MAX_ANSWER_CHARS;
-use crate::toml_read::{self as tr, Lines};
+use hitbot_engine::{AnswerConfig, EngineConfig};
+use hitbot_knowledge::toml_read::{self, Lines};
+use hitbot_store::StoreConfig;
+use hitbot_telegram::TelegramConfig;
+use serde::Deserialize;
 
 /// Environment variable naming another config file.
 pub const CONFIG_ENV: &str = "HITBOT_CONFIG";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Folder of the human-edited knowledge files.
     pub knowledge_dir: PathBuf,
     /// Folder of the built search index (generated).
     pub index_dir: PathBuf,
     pub answer: AnswerConfig,
-    /// Default log filter when `RUST_LOG` is unset.
-    pub log_level: String,
+    pub log: LogConfig,
     pub telegram: TelegramConfig,
     pub store: StoreConfig,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct AnswerConfig {
-    /// Longest answer a knowledge entry may have (checked by `hitbot check`).
-    pub max_chars: usize,
-    /// Below this confidence the advisor declines instead of guessing.
-    pub min_confidence: f32,
-    /// How many related entries to offer under an answer.
-    pub related: usize,
-    /// A runner-up within this share of the best answer's rank is offered as "did you mean".
-    pub did_you_mean_margin: f32,
-    /// How long a chat's last answer is remembered for follow-up questions.
-    pub followup_minutes: u64,
-    /// Longer questions are cut to this many characters for searching (never rejected): a pasted
-    /// essay costs no more than a paragraph.
-    pub max_question_chars: usize,
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Default log filter when `RUST_LOG` is unset.
+    pub level: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct TelegramConfig {
-    /// User ids allowed to use admin commands.
-    pub admins: Vec<i64>,
-    /// Respect Telegram's rate limits (off only for benchmarks against a local mock).
-    pub throttle: bool,
-    /// Attempts for a send that fails with a network error or a 5xx.
-    pub send_attempts: u32,
-    /// Webhook mode: public HTTPS URL Telegram posts updates to. Unset = long polling.
-    pub webhook_url: Option<String>,
-    /// Webhook mode: local address the webhook server listens on.
-    pub webhook_listen: String,
-    /// Webhook mode: the secret Telegram sends with every update, so that nobody else can post
-    /// updates. Unset = a random one for each start (set it only if a proxy must check it).
-    pub webhook_secret: Option<String>,
-    /// Check the knowledge folder for edits this often and reload them; 0 = never (`/reload` and
-    /// SIGHUP still work).
-    pub watch_knowledge_secs: u64,
-    /// Messages one user may send in a minute; the excess gets one notice, then silence until the
-    /// minute has passed. 0 = no limit.
-    pub flood_per_minute: u32,
-}
-
-/// `[store]`: where operator data (declined and low-confidence questions, 👍/👎) is kept.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoreConfig {
-    /// The SQLite file (created with its folder on first use).
-    pub path: PathBuf,
-    /// Keep the chat id with each record. Off by default: the report needs no user data.
-    pub keep_chat_id: bool,
-    /// Records waiting to be written; when full, new ones are dropped so answering never waits.
-    pub queue: usize,
-    /// Answers below this confidence (but above `min_confidence`) are recorded as low-confidence.
-    pub low_confidence: f32,
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+        }
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
+        let engine = EngineConfig::default();
         Config {
-            knowledge_dir: PathBuf::from("knowledge"),
-            index_dir: PathBuf::from("index"),
-            answer: AnswerConfig {
-                max_chars: DEFAULT_MAX_ANSWER_CHARS,
-                min_confidence: 0.5,
-                related: 3,
-                did_you_mean_margin: 0.9,
-                followup_minutes: 30,
-                max_question_chars: 1000,
-            },
-            log_level: "info".into(),
-            telegram: TelegramConfig {
-                admins: Vec::new(),
-                throttle: true,
-                send_attempts: 4,
-                webhook_url: None,
-                webhook_listen: "127.0.0.1:8443".into(),
-                webhook_secret: None,
-                watch_knowledge_secs: 2,
-                flood_per_minute: 20,
-            },
-            store: StoreConfig {
-                path: PathBuf::from("data/hitbot.sqlite"),
-                keep_chat_id: false,
-                queue: 10_000,
-                low_confidence: 0.65,
-            },
+            knowledge_dir: engine.knowledge_dir,
+            index_dir: engine.index_dir,
+            answer: engine.answer,
+            log: LogConfig::default(),
+            telegram: TelegramConfig::default(),
+            store: StoreConfig::default(),
         }
     }
 }
@@ -163,263 +108,49 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses config text; an error is `(line, message)`.
+    /// Parses config text; an error is `(line, message)`, the message naming the key.
     pub fn parse(text: &str) -> Result<Config, (usize, String)> {
-        let doc = tr::parse(text).map_err(|(line, m)| (line, format!("not valid TOML: {m}")))?;
         let lines = Lines::new(text);
-        let mut c = Config::default();
-        let r = Reader { lines: &lines };
-        let root = doc.get_ref();
-        r.known(
-            root,
-            "",
-            &[
-                "knowledge_dir",
-                "index_dir",
-                "answer",
-                "log",
-                "telegram",
-                "store",
-            ],
-        )?;
-        if let Some(s) = r.string(root, "", "knowledge_dir")? {
-            c.knowledge_dir = s.into();
-        }
-        if let Some(s) = r.string(root, "", "index_dir")? {
-            c.index_dir = s.into();
-        }
-        if let Some(t) = r.table(root, "", "answer")? {
-            r.known(
-                t,
-                "answer.",
-                &[
-                    "max_chars",
-                    "min_confidence",
-                    "related",
-                    "did_you_mean_margin",
-                    "followup_minutes",
-                    "max_question_chars",
-                ],
-            )?;
-            if let Some(v) = r.int(t, "answer.", "max_chars", 1, 4000)? {
-                c.answer.max_chars = v as usize;
-            }
-            if let Some(v) = r.float(t, "answer.", "min_confidence", 0.0, 1.0)? {
-                c.answer.min_confidence = v as f32;
-            }
-            if let Some(v) = r.int(t, "answer.", "related", 0, 3)? {
-                c.answer.related = v as usize;
-            }
-            if let Some(v) = r.float(t, "answer.", "did_you_mean_margin", 0.0, 1.0)? {
-                c.answer.did_you_mean_margin = v as f32;
-            }
-            if let Some(v) = r.int(t, "answer.", "followup_minutes", 0, 24 * 60)? {
-                c.answer.followup_minutes = v as u64;
-            }
-            if let Some(v) = r.int(t, "answer.", "max_question_chars", 50, 4096)? {
-                c.answer.max_question_chars = v as usize;
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| {
+            let line = e.span().map_or(1, |s| lines.line(s.start));
+            (line, format!("not valid TOML: {}", e.message().trim()))
+        })?;
+        let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let e = e.into_inner();
+            let line = e.span().map_or(1, |s| lines.line(s.start));
+            (line, format!("`{key}`: {}", e.message().trim()))
+        })?;
+        let checks = [
+            ("answer", config.answer.validate()),
+            ("telegram", config.telegram.validate()),
+            ("store", config.store.validate()),
+        ];
+        for (section, check) in checks {
+            if let Err((key, message)) = check {
+                let line = line_of_key(text, section, key).unwrap_or(1);
+                return Err((line, format!("`{section}.{key}` {message}")));
             }
         }
-        if let Some(t) = r.table(root, "", "log")? {
-            r.known(t, "log.", &["level"])?;
-            if let Some(s) = r.string(t, "log.", "level")? {
-                c.log_level = s;
-            }
+        Ok(config)
+    }
+
+    /// The engine's part: where the knowledge and index live and how to answer.
+    pub fn engine(&self) -> EngineConfig {
+        EngineConfig {
+            knowledge_dir: self.knowledge_dir.clone(),
+            index_dir: self.index_dir.clone(),
+            answer: self.answer.clone(),
         }
-        if let Some(t) = r.table(root, "", "telegram")? {
-            r.known(
-                t,
-                "telegram.",
-                &[
-                    "admins",
-                    "throttle",
-                    "send_attempts",
-                    "webhook_url",
-                    "webhook_listen",
-                    "webhook_secret",
-                    "watch_knowledge_secs",
-                    "flood_per_minute",
-                ],
-            )?;
-            if let Some(v) = tr::get(t, "admins") {
-                let line = lines.line_of(&v.span());
-                let tr::DeValueRef::Array(items) = tr::DeValueRef::of(v.get_ref()) else {
-                    return Err((line, "`telegram.admins` must be a list of user ids".into()));
-                };
-                c.telegram.admins = items
-                    .iter()
-                    .map(|i| tr::as_int(i.get_ref()))
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| {
-                        (
-                            line,
-                            "`telegram.admins` must be a list of user ids".to_string(),
-                        )
-                    })?;
-            }
-            if let Some(v) = tr::get(t, "throttle") {
-                c.telegram.throttle = tr::as_bool(v.get_ref()).map_err(|e| {
-                    (
-                        lines.line_of(&v.span()),
-                        format!("`telegram.throttle` must be {e}"),
-                    )
-                })?;
-            }
-            if let Some(v) = r.int(t, "telegram.", "send_attempts", 1, 20)? {
-                c.telegram.send_attempts = v as u32;
-            }
-            if let Some(s) = r.string(t, "telegram.", "webhook_url")? {
-                if !s.starts_with("https://") {
-                    let line = tr::get(t, "webhook_url").map_or(1, |v| lines.line_of(&v.span()));
-                    return Err((
-                        line,
-                        "`telegram.webhook_url` must start with https://".into(),
-                    ));
-                }
-                c.telegram.webhook_url = Some(s);
-            }
-            if let Some(s) = r.string(t, "telegram.", "webhook_listen")? {
-                if s.parse::<std::net::SocketAddr>().is_err() {
-                    let line = tr::get(t, "webhook_listen").map_or(1, |v| lines.line_of(&v.span()));
-                    return Err((
-                        line,
-                        "`telegram.webhook_listen` must be an address like 127.0.0.1:8443".into(),
-                    ));
-                }
-                c.telegram.webhook_listen = s;
-            }
-            if let Some(s) = r.string(t, "telegram.", "webhook_secret")? {
-                // Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
-                let ok = (1..=256).contains(&s.len())
-                    && s.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-                if !ok {
-                    let line = tr::get(t, "webhook_secret").map_or(1, |v| lines.line_of(&v.span()));
-                    return Err((
-                        line,
-                        "`telegram.webhook_secret` must be 1-256 characters of A-Z, a-z, 0-9, _ and -".into(),
-                    ));
-                }
-                c.telegram.webhook_secret = Some(s);
-            }
-            if let Some(v) = r.int(t, "telegram.", "watch_knowledge_secs", 0, 3600)? {
-                c.telegram.watch_knowledge_secs = v as u64;
-            }
-            if let Some(v) = r.int(t, "telegram.", "flood_per_minute", 0, 10_000)? {
-                c.telegram.flood_per_minute = v as u32;
-            }
-        }
-        if let Some(t) = r.table(root, "", "store")? {
-            r.known(
-                t,
-                "store.",
-                &["path", "keep_chat_id", "queue", "low_confidence"],
-            )?;
-            if let Some(s) = r.string(t, "store.", "path")? {
-                c.store.path = s.into();
-            }
-            if let Some(v) = tr::get(t, "keep_chat_id") {
-                c.store.keep_chat_id = tr::as_bool(v.get_ref()).map_err(|e| {
-                    (
-                        lines.line_of(&v.span()),
-                        format!("`store.keep_chat_id` must be {e}"),
-                    )
-                })?;
-            }
-            if let Some(v) = r.int(t, "store.", "queue", 1, 1_000_000)? {
-                c.store.queue = v as usize;
-            }
-            if let Some(v) = r.float(t, "store.", "low_confidence", 0.0, 1.0)? {
-                c.store.low_confidence = v as f32;
-            }
-        }
-        Ok(c)
     }
 }
 
-struct Reader<'a> {
-    lines: &'a Lines,
-}
-
-type Res<T> = Result<T, (usize, String)>;
-
-impl Reader<'_> {
-    fn known(&self, t: &DeTable<'_>, prefix: &str, allowed: &[&str]) -> Res<()> {
-        match tr::unknown_keys(t, allowed).first() {
-            Some((key, span)) => Err((
-                self.lines.line_of(span),
-                format!(
-                    "unknown key `{prefix}{key}` (known: {})",
-                    allowed.join(", ")
-                ),
-            )),
-            None => Ok(()),
-        }
-    }
-
-    fn string(&self, t: &DeTable<'_>, prefix: &str, key: &str) -> Res<Option<String>> {
-        let Some(v) = tr::get(t, key) else {
-            return Ok(None);
-        };
-        tr::as_str(v.get_ref())
-            .map(|s| Some(s.to_string()))
-            .map_err(|e| {
-                (
-                    self.lines.line_of(&v.span()),
-                    format!("`{prefix}{key}` must be {e}"),
-                )
-            })
-    }
-
-    fn int(&self, t: &DeTable<'_>, prefix: &str, key: &str, lo: i64, hi: i64) -> Res<Option<i64>> {
-        let Some(v) = tr::get(t, key) else {
-            return Ok(None);
-        };
-        match tr::as_int(v.get_ref()) {
-            Ok(i) if (lo..=hi).contains(&i) => Ok(Some(i)),
-            _ => Err((
-                self.lines.line_of(&v.span()),
-                format!("`{prefix}{key}` must be an integer from {lo} to {hi}"),
-            )),
-        }
-    }
-
-    fn float(
-        &self,
-        t: &DeTable<'_>,
-        prefix: &str,
-        key: &str,
-        lo: f64,
-        hi: f64,
-    ) -> Res<Option<f64>> {
-        let Some(v) = tr::get(t, key) else {
-            return Ok(None);
-        };
-        match tr::as_float(v.get_ref()) {
-            Ok(x) if (lo..=hi).contains(&x) => Ok(Some(x)),
-            _ => Err((
-                self.lines.line_of(&v.span()),
-                format!("`{prefix}{key}` must be a number from {lo} to {hi}"),
-            )),
-        }
-    }
-
-    fn table<'a, 'i>(
-        &self,
-        t: &'a DeTable<'i>,
-        prefix: &str,
-        key: &str,
-    ) -> Res<Option<&'a DeTable<'i>>> {
-        let Some(v) = tr::get(t, key) else {
-            return Ok(None);
-        };
-        tr::as_table(v.get_ref()).map(Some).map_err(|e| {
-            (
-                self.lines.line_of(&v.span()),
-                format!("`{prefix}{key}` must be {e}"),
-            )
-        })
-    }
+/// The line of `[section] key` in `text`, for a value serde read but a check refused.
+fn line_of_key(text: &str, section: &str, key: &str) -> Option<usize> {
+    let doc = toml_read::parse(text).ok()?;
+    let table = toml_read::as_table(toml_read::get(doc.get_ref(), section)?.get_ref()).ok()?;
+    let value = toml_read::get(table, key)?;
+    Some(Lines::new(text).line_of(&value.span()))
 }
 
 #[cfg(test)]
@@ -432,6 +163,13 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_config_toml_holds_the_defaults() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml"))
+            .expect("config.toml");
+        assert_eq!(Config::parse(&text).unwrap(), Config::default());
+    }
+
+    #[test]
     fn values_are_read() {
         let c = Config::parse(
             "index_dir = \"/tmp/x\"\n[answer]\nmin_confidence = 0.6\n[telegram]\nadmins = [1, 2]\nthrottle = false\n",
@@ -441,6 +179,7 @@ mod tests {
         assert_eq!(c.answer.min_confidence, 0.6);
         assert_eq!(c.telegram.admins, vec![1, 2]);
         assert!(!c.telegram.throttle);
+        assert_eq!(c.engine().index_dir, PathBuf::from("/tmp/x"));
     }
 
     #[test]
@@ -464,6 +203,7 @@ mod tests {
         assert_eq!(err.0, 3);
         assert!(err.1.contains("`telegram.webhook_secret`"), "{}", err.1);
         let err = Config::parse("[telegram]\nwebhook_url = \"http://insecure\"\n").unwrap_err();
+        assert_eq!(err.0, 2);
         assert!(err.1.contains("https://"), "{}", err.1);
     }
 
@@ -490,24 +230,20 @@ mod tests {
         );
         let err = Config::parse("[store]\nkeep_chat_id = \"yes\"\n").unwrap_err();
         assert_eq!(err.0, 2);
-        assert!(
-            err.1.contains("`store.keep_chat_id` must be true or false"),
-            "{}",
-            err.1
-        );
+        assert!(err.1.contains("`store.keep_chat_id`"), "{}", err.1);
+        assert!(err.1.contains("expected a boolean"), "{}", err.1);
         let err = Config::parse("[store]\nfile = \"x\"\n").unwrap_err();
-        assert!(err.1.contains("unknown key `store.file`"), "{}", err.1);
+        assert_eq!(err.0, 2);
+        assert!(err.1.contains("`store.file`: unknown field"), "{}", err.1);
     }
 
     #[test]
     fn store_path_is_relative_to_the_config_file() {
-        let dir = std::env::temp_dir().join(format!("hitbot-config-store-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("config.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
         std::fs::write(&file, "[store]\npath = \"ops/x.sqlite\"\n").unwrap();
         let c = Config::from_file(&file).unwrap();
-        assert_eq!(c.store.path, dir.join("ops/x.sqlite"));
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(c.store.path, dir.path().join("ops/x.sqlite"));
     }
 
     #[test]
@@ -543,23 +279,33 @@ mod tests {
     fn unknown_key_is_named_with_its_line() {
         let err = Config::parse("[answer]\nrelated = 2\nmin_confidance = 0.5\n").unwrap_err();
         assert_eq!(err.0, 3);
-        assert!(err.1.contains("`answer.min_confidance`"), "{}", err.1);
+        assert!(
+            err.1.contains("`answer.min_confidance`: unknown field"),
+            "{}",
+            err.1
+        );
+        let err = Config::parse("knowledge = \"k\"\n").unwrap_err();
+        assert_eq!(err.0, 1);
+        assert!(err.1.contains("unknown field `knowledge`"), "{}", err.1);
     }
 
     #[test]
     fn wrong_type_is_named_with_its_line() {
         let err = Config::parse("\n[answer]\nmin_confidence = \"high\"\n").unwrap_err();
         assert_eq!(err.0, 3);
-        assert!(
-            err.1.contains("`answer.min_confidence` must be a number"),
-            "{}",
-            err.1
-        );
+        assert!(err.1.contains("`answer.min_confidence`"), "{}", err.1);
         let err = Config::parse("[telegram]\nthrottle = 1\n").unwrap_err();
+        assert_eq!(err.0, 2);
+        assert!(err.1.contains("`telegram.throttle`"), "{}", err.1);
+        let err = Config::parse("[answer]\nmin_confidence = 1.5\n").unwrap_err();
+        assert_eq!(err.0, 2);
         assert!(
-            err.1.contains("`telegram.throttle` must be true or false"),
+            err.1
+                .contains("`answer.min_confidence` must be a number from 0 to 1"),
             "{}",
             err.1
         );
+        let err = Config::parse("[answer\n").unwrap_err();
+        assert!(err.1.contains("not valid TOML"), "{}", err.1);
     }
 }

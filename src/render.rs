@@ -1,6 +1,6 @@
 //! Plain-text rendering of a reply, as the terminal chat and `hitbot ask` show it.
 
-use crate::advisor::Reply;
+use hitbot_engine::Reply;
 
 pub fn plain(reply: &Reply) -> String {
     let mut out = reply.text.trim().to_string();

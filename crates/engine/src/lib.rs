@@ -1,0 +1,19 @@
+//! hitbot's answering engine: one `Advisor::answer(question) -> Reply` that every front end calls.
+//!
+//! It owns the search (`search`: the only code in the workspace that knows tantivy), the advisor
+//! (answer or decline, related entries, "did you mean", follow-ups, long messages), small talk,
+//! per-chat conversation memory, hot reload of the knowledge and the evaluation of question files.
+//! Replies are plain data; rendering belongs to the front ends. No teloxide, no SQLite, no tokio.
+
+pub mod advisor;
+pub mod cache;
+pub mod config;
+pub mod eval;
+pub mod memory;
+pub mod reload;
+pub mod search;
+pub mod smalltalk;
+
+pub use advisor::{Advisor, AdvisorError, EntryRef, Reply};
+pub use config::{AnswerConfig, EngineConfig};
+pub use reload::{AdvisorHandle, Reloaded};

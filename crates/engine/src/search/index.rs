@@ -1,0 +1,231 @@
+//! The on-disk tantivy index: schema, building from the knowledge, and opening with the fingerprint
+//! check. Each build goes to a fresh folder named after the knowledge fingerprint, so two processes
+//! starting at once never share a writer lock: the first rename wins and the other uses its result.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::{doc, Index, TantivyDocument};
+
+use super::analyzer::{self, ANALYZER};
+use super::SearchError;
+use hitbot_knowledge::Knowledge;
+
+/// Marker file written last into a finished build; its content is the fingerprint.
+const MARKER: &str = "hitbot-fingerprint";
+/// Writer heap for the one-off build (tantivy's minimum per thread is 15 MB).
+const WRITER_HEAP: usize = 15_000_000;
+
+/// The indexed fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub questions: Field,
+    pub title: Field,
+    pub keywords: Field,
+    pub answer: Field,
+}
+
+impl Fields {
+    /// Text fields with their boosts and vocabulary bits (`plan::IN_*`), strongest first.
+    pub fn boosted(&self) -> [(Field, f32, u8); 4] {
+        use super::plan::{IN_ANSWER, IN_KEYWORDS, IN_QUESTIONS, IN_TITLE};
+        [
+            (self.questions, 3.0, IN_QUESTIONS),
+            (self.title, 2.0, IN_TITLE),
+            (self.keywords, 2.0, IN_KEYWORDS),
+            (self.answer, 1.0, IN_ANSWER),
+        ]
+    }
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        questions: b.add_text_field("questions", text.clone()),
+        title: b.add_text_field("title", text.clone()),
+        keywords: b.add_text_field("keywords", text.clone()),
+        answer: b.add_text_field("answer", text),
+    };
+    (b.build(), fields)
+}
+
+/// Opens the index for `fingerprint` under `root`, building it first when it is missing, stale or
+/// unreadable (logging one line saying why).
+pub fn open_or_build(
+    root: &Path,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+) -> Result<(Index, Fields), SearchError> {
+    let dir = root.join(fingerprint);
+    let reason = if dir.join(MARKER).is_file() {
+        match open(&dir) {
+            Ok(opened) => return Ok(opened),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                format!("the index in {} is unreadable ({e})", dir.display())
+            }
+        }
+    } else if has_other_builds(root, fingerprint) {
+        "the knowledge changed since the index was built".to_string()
+    } else {
+        format!("no index in {} yet", root.display())
+    };
+    log::info!(
+        "index: {reason}; building it from {} entries",
+        knowledge.entries.len()
+    );
+    build(root, &dir, knowledge, fingerprint)?;
+    remove_other_builds(root, fingerprint);
+    open(&dir)
+}
+
+/// Builds the index into `root` whatever is there, and returns the folder it landed in.
+pub fn rebuild(
+    root: &Path,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+) -> Result<PathBuf, SearchError> {
+    let dir = root.join(fingerprint);
+    let _ = std::fs::remove_dir_all(&dir);
+    build(root, &dir, knowledge, fingerprint)?;
+    remove_other_builds(root, fingerprint);
+    Ok(dir)
+}
+
+fn open(dir: &Path) -> Result<(Index, Fields), SearchError> {
+    let index = Index::open_in_dir(dir).map_err(|e| SearchError::tantivy(dir, e))?;
+    index.tokenizers().register(ANALYZER, analyzer::full());
+    let (expected, fields) = schema();
+    if index.schema() != expected {
+        return Err(SearchError::Stale(dir.to_path_buf()));
+    }
+    Ok((index, fields))
+}
+
+fn build(
+    root: &Path,
+    dir: &Path,
+    knowledge: &Knowledge,
+    fingerprint: &str,
+) -> Result<(), SearchError> {
+    std::fs::create_dir_all(root).map_err(|e| SearchError::io(root, e))?;
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let tmp = root.join(format!("tmp-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| SearchError::io(&tmp, e))?;
+    let result = write_index(&tmp, knowledge, fingerprint);
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    match std::fs::rename(&tmp, dir) {
+        Ok(()) => Ok(()),
+        // Another process finished the same build first: use theirs.
+        Err(_) if dir.join(MARKER).is_file() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Err(SearchError::io(dir, e))
+        }
+    }
+}
+
+fn write_index(tmp: &Path, knowledge: &Knowledge, fingerprint: &str) -> Result<(), SearchError> {
+    let (schema, f) = schema();
+    let index = Index::create_in_dir(tmp, schema).map_err(|e| SearchError::tantivy(tmp, e))?;
+    index.tokenizers().register(ANALYZER, analyzer::full());
+    let mut writer = index
+        .writer_with_num_threads::<TantivyDocument>(1, WRITER_HEAP)
+        .map_err(|e| SearchError::tantivy(tmp, e))?;
+    for e in &knowledge.entries {
+        let mut d = doc!(
+            f.id => e.id.as_str(),
+            f.title => e.title.as_str(),
+            f.answer => e.answer.as_str(),
+        );
+        for q in &e.questions {
+            d.add_text(f.questions, q);
+        }
+        for k in &e.keywords {
+            d.add_text(f.keywords, k);
+        }
+        writer
+            .add_document(d)
+            .map_err(|err| SearchError::tantivy(tmp, err))?;
+    }
+    writer.commit().map_err(|e| SearchError::tantivy(tmp, e))?;
+    writer
+        .wait_merging_threads()
+        .map_err(|e| SearchError::tantivy(tmp, e))?;
+    std::fs::write(tmp.join(MARKER), fingerprint).map_err(|e| SearchError::io(tmp, e))
+}
+
+fn is_build_name(name: &str) -> bool {
+    name.len() == 16 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn has_other_builds(root: &Path, fingerprint: &str) -> bool {
+    std::fs::read_dir(root).is_ok_and(|rd| {
+        rd.filter_map(Result::ok).any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            is_build_name(&name) && name != fingerprint
+        })
+    })
+}
+
+/// Removes builds for other fingerprints and temporary folders abandoned by crashed builds. Processes
+/// still reading an old build keep working: their files stay mapped until they close them.
+fn remove_other_builds(root: &Path, fingerprint: &str) {
+    let Ok(rd) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in rd.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let abandoned = name.starts_with("tmp-")
+            && e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(600));
+        if (is_build_name(&name) && name != fingerprint) || abandoned {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The stored id of every document, by segment and doc id.
+pub fn stored_ids(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+) -> Result<Vec<Vec<String>>, tantivy::TantivyError> {
+    let mut out = Vec::new();
+    for reader in searcher.segment_readers() {
+        let store = reader.get_store_reader(1)?;
+        let mut ids = Vec::with_capacity(reader.max_doc() as usize);
+        for doc_id in 0..reader.max_doc() {
+            let d: TantivyDocument = store.get(doc_id)?;
+            let id = d
+                .get_first(fields.id)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string();
+            ids.push(id);
+        }
+        out.push(ids);
+    }
+    Ok(out)
+}

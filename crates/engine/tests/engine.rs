@@ -1,0 +1,291 @@
+//! The answering engine on the shipped knowledge: our own regression questions (written fresh, not the
+//! dev set), every entry reachable by its own questions, honest declines, and hostile input.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use hitbot_engine::{eval, Advisor, EngineConfig};
+
+/// The workspace root (the knowledge and the question sets are there).
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The advisor over the shipped knowledge, opened once (index in a temp folder).
+fn advisor() -> &'static Advisor {
+    static ADVISOR: OnceLock<Advisor> = OnceLock::new();
+    ADVISOR.get_or_init(|| {
+        let config = EngineConfig {
+            knowledge_dir: root().join("knowledge"),
+            index_dir: std::env::temp_dir()
+                .join(format!("hitbot-engine-index-{}", std::process::id())),
+            ..EngineConfig::default()
+        };
+        Advisor::open(&config).expect("shipped knowledge opens")
+    })
+}
+
+/// Accuracy bars for tests/data/regression.jsonl.
+const MIN_IN_SCOPE: f64 = 0.95;
+const MIN_OUT_OF_SCOPE: f64 = 0.95;
+
+#[test]
+fn regression_questions_are_answered_right() {
+    let cases = eval::load_cases(&root().join("tests/data/regression.jsonl")).unwrap();
+    assert!(
+        cases.len() >= 150,
+        "the regression set has {} questions",
+        cases.len()
+    );
+    let report = eval::run(advisor(), &cases);
+    let (inn, out) = (report.in_scope_accuracy(), report.out_of_scope_accuracy());
+    assert!(
+        inn >= MIN_IN_SCOPE && out >= MIN_OUT_OF_SCOPE,
+        "in_scope={inn:.3} out_of_scope={out:.3}\n{}",
+        report.render()
+    );
+}
+
+#[test]
+fn every_entry_is_found_by_its_own_questions() {
+    let a = advisor();
+    let mut misses = Vec::new();
+    let mut total = 0;
+    for e in &a.knowledge().entries {
+        for q in &e.questions {
+            total += 1;
+            let reply = a.answer(q);
+            let got = reply.entry.as_ref().map(|r| r.id.as_str());
+            let offered = reply.did_you_mean.iter().any(|r| r.id == e.id);
+            if !(reply.confident && (got == Some(e.id.as_str()) || offered)) {
+                misses.push(format!(
+                    "{q:?} -> {got:?} ({:.2}), wanted {}",
+                    reply.confidence, e.id
+                ));
+            }
+        }
+    }
+    let share = misses.len() as f64 / total as f64;
+    assert!(
+        share <= 0.05,
+        "{} of {total} questions miss their entry:\n{}",
+        misses.len(),
+        misses.join("\n")
+    );
+}
+
+#[test]
+fn the_salary_question_from_the_readme() {
+    let reply = advisor().answer("how much do HITs make?");
+    assert!(reply.confident);
+    assert!(reply.text.contains("$55,560"), "{}", reply.text);
+    assert!(reply.source.as_deref().is_some_and(|s| s.contains("BLS")));
+    assert!(!reply.related.is_empty() && reply.related.len() <= 3);
+    // Entries the answer links to are follow-ups, not "did you mean" ambiguity.
+    assert!(reply.did_you_mean.is_empty(), "{:?}", reply.did_you_mean);
+}
+
+#[test]
+fn declines_have_no_guide_figures_and_list_topics() {
+    for q in [
+        "is it going to snow in denver",
+        "tell me a joke",
+        "asdf qwer zxcv",
+        "?",
+        "",
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            !reply.confident,
+            "{q:?} was answered with {:?}",
+            reply.entry
+        );
+        assert!(
+            reply.text.starts_with("Sorry, I don't know"),
+            "{}",
+            reply.text
+        );
+        assert!(
+            !reply.text.chars().any(|c| c.is_ascii_digit() || c == '$'),
+            "{}",
+            reply.text
+        );
+        assert!(reply.source.is_none());
+    }
+    assert!(advisor().topics().len() >= 6);
+}
+
+#[test]
+fn short_in_scope_questions_are_answered() {
+    for (q, fact) in [
+        ("salary?", "55,560"),
+        ("rhit?", "Registered Health Information Technician"),
+        ("ahima", "1928"),
+        ("hipaa", "1996"),
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            reply.confident && reply.text.contains(fact),
+            "{q:?} -> {:?}: {}",
+            reply.entry,
+            reply.text
+        );
+    }
+}
+
+#[test]
+fn typos_are_corrected() {
+    for (q, fact) in [
+        ("hit salery", "55,560"),
+        (
+            "registerd health information technician certifcation",
+            "AHIMA",
+        ),
+        ("professional orginizations", "AAPC"),
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            reply.confident && reply.text.contains(fact),
+            "{q:?} -> {:?}",
+            reply.entry
+        );
+    }
+}
+
+#[test]
+fn follow_ups_use_the_previous_answer_and_new_questions_do_not() {
+    let a = advisor();
+    let coder = a.answer("tell me about the clinical coder career path");
+    let coder_id = coder.entry.unwrap().id;
+    let pay = a.answer_after("what about their salary?", Some(&coder_id));
+    assert!(pay.text.contains("46,660"), "{:?}: {}", pay.entry, pay.text);
+    let fresh = a.answer_after(
+        "how much do health information technicians make?",
+        Some(&coder_id),
+    );
+    assert!(fresh.text.contains("55,560"), "{:?}", fresh.entry);
+    let amia = a.answer("what is AMIA").entry.unwrap().id;
+    let join = a.answer_after("can students join it?", Some(&amia));
+    assert!(
+        join.confident && join.text.contains("student"),
+        "{:?}",
+        join.entry
+    );
+}
+
+#[test]
+fn hostile_input_never_panics() {
+    let long = "salary ".repeat(2000);
+    let noise: String = (0..10_000u32).filter_map(char::from_u32).collect();
+    let inputs = [
+        "",
+        " ",
+        "\n\t",
+        "?",
+        "salary:",
+        "\"salary\"",
+        "-salary",
+        "*",
+        "salary AND NOT hit",
+        "title:(a OR b)",
+        "rhit^10",
+        "hipaa~2",
+        "[1 TO 5]",
+        "\\",
+        "💰💰💰",
+        "what's the 💸 like?",
+        "<b>salary</b> & more",
+        "NULL",
+        "'; DROP TABLE entries; --",
+        long.as_str(),
+        noise.as_str(),
+        "\u{0}\u{1}\u{2}",
+        "ｓａｌａｒｙ",
+        "Gehalt für HIT?",
+        "зарплата",
+        "薪水",
+    ];
+    for q in inputs {
+        let reply = advisor().answer(q);
+        assert!((0.0..=1.0).contains(&reply.confidence), "{q:?}");
+        assert!(!reply.text.is_empty());
+    }
+}
+
+#[test]
+fn close_runners_up_are_offered_as_did_you_mean() {
+    // Two topics in one question: the best entry answers, and a close runner-up is offered.
+    let reply = advisor().answer("hit salary and job growth");
+    assert!(reply.confident);
+    assert!(!reply.did_you_mean.is_empty(), "{:?}", reply.entry);
+    assert!(reply.did_you_mean.len() <= 2);
+    assert!(!reply.did_you_mean.contains(reply.entry.as_ref().unwrap()));
+}
+
+#[test]
+fn other_careers_are_declined_unless_hits_are_named() {
+    for q in [
+        "how much do nurses make",
+        "what training does a firefighter need",
+        "job outlook for pilots",
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            !reply.confident,
+            "{q:?} was answered with {:?}",
+            reply.entry
+        );
+    }
+    let reply = advisor().answer("do HITs make more than nurses?");
+    assert!(
+        reply.confident && reply.text.contains("55,560"),
+        "{:?}",
+        reply.entry
+    );
+}
+
+#[test]
+fn the_question_inside_a_long_message_is_answered() {
+    let reply = advisor().answer(
+        "Hello there. I've worked in retail for ten years and my back hurts. Which states pay health information technicians best?",
+    );
+    assert!(reply.confident, "{:?} {}", reply.entry, reply.confidence);
+    assert!(reply.text.contains("Maryland"), "{}", reply.text);
+}
+
+#[test]
+fn numbers_alone_are_declined() {
+    for q in ["what is 2+2", "1996", "42?", "what's 12 x 12"] {
+        let reply = advisor().answer(q);
+        assert!(
+            !reply.confident,
+            "{q:?} was answered with {:?}",
+            reply.entry
+        );
+    }
+    // A figure beside a topic word still counts.
+    let reply = advisor().answer("hipaa 1996");
+    assert!(reply.confident, "{:?}", reply.entry);
+}
+
+#[test]
+fn small_talk_is_neither_answered_nor_declined() {
+    for q in [
+        "hello",
+        "thanks!",
+        "who are you?",
+        "what's your name",
+        "bye",
+    ] {
+        let reply = advisor().answer(q);
+        assert!(reply.small_talk.is_some(), "{q:?}: {:?}", reply.entry);
+        assert!(!reply.confident && reply.entry.is_none(), "{q:?}");
+        assert!(!reply.text.contains("Sorry"), "{q:?}: {}", reply.text);
+    }
+    let reply = advisor().answer("thanks! and how much do HITs make?");
+    assert!(
+        reply.small_talk.is_none() && reply.confident,
+        "{:?}",
+        reply.entry
+    );
+}

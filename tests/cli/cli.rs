@@ -1,0 +1,248 @@
+//! The command line as a user runs it: `ask`, `batch`, `eval`, `export`, `chat`, exit codes and errors.
+
+use crate::common::*;
+
+#[test]
+fn ask_prints_the_answer_and_its_source() {
+    let out = hitbot(&["ask", "how", "much", "do", "HITs", "make?"], "", None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("$55,560"), "{text}");
+    assert!(text.contains("(Source: "), "{text}");
+}
+
+#[test]
+fn ask_json_prints_the_whole_reply() {
+    let out = hitbot(&["ask", "--json", "what does AHIMA do?"], "", None);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    for key in [
+        "text",
+        "entry",
+        "confidence",
+        "confident",
+        "related",
+        "did_you_mean",
+        "source",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["confident"], true);
+}
+
+#[test]
+fn batch_prints_one_json_object_per_line_with_the_eval_keys() {
+    let out = hitbot(
+        &["batch"],
+        "hit salary\nwhat's the weather in paris\n\n",
+        None,
+    );
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    for v in &lines {
+        let obj = v.as_object().unwrap();
+        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["answer", "confidence", "confident", "entry", "q"]);
+    }
+    assert_eq!(lines[0]["confident"], true);
+    assert!(lines[0]["answer"].as_str().unwrap().contains("55,560"));
+    assert_eq!(lines[1]["confident"], false);
+    assert_eq!(lines[1]["entry"], serde_json::Value::Null);
+}
+
+#[test]
+fn eval_ends_with_the_accuracy_line() {
+    let file = std::env::temp_dir().join(format!("hitbot-eval-{}.jsonl", std::process::id()));
+    std::fs::write(
+        &file,
+        "{\"id\":\"a\",\"q\":\"hit salary\",\"expect_any\":[[\"55,560\"]],\"topic\":\"salary\"}\n\
+         {\"id\":\"b\",\"q\":\"hit salary\",\"expect_any\":[[\"99,999\"]],\"topic\":\"salary\"}\n\
+         {\"id\":\"c\",\"q\":\"best pizza in town\",\"expect_none\":true,\"topic\":\"out_of_scope\"}\n",
+    )
+    .unwrap();
+    let out = hitbot(&["eval", file.to_str().unwrap()], "", None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(
+        text.lines().last(),
+        Some("ACCURACY in_scope=0.500 out_of_scope=1.000 n=3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- b [salary] \"hit salary\" -> wrong answer: entry salary"),
+        "{text}"
+    );
+    assert!(text.contains("recall@3"), "{text}");
+}
+
+#[test]
+fn eval_names_the_bad_line() {
+    let file = std::env::temp_dir().join(format!("hitbot-eval-bad-{}.jsonl", std::process::id()));
+    std::fs::write(&file, "{\"q\":\"a\",\"expect_none\":true}\nnot json\n").unwrap();
+    let out = hitbot(&["eval", file.to_str().unwrap()], "", None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("{}:2:", file.display())),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn export_prints_every_entry() {
+    let out = hitbot(&["export"], "", None);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), advisor().knowledge().entries.len());
+    for key in [
+        "id",
+        "topic",
+        "title",
+        "questions",
+        "answer",
+        "related",
+        "source",
+    ] {
+        assert!(lines[0].get(key).is_some(), "{key}");
+    }
+}
+
+#[test]
+fn no_command_without_a_token_is_the_terminal_chat() {
+    let out = hitbot(&[], "how much do HITs make?\n", None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("TELOXIDE_TOKEN is not set"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("$55,560"), "{}", stdout(&out));
+}
+
+#[test]
+fn chat_remembers_the_conversation_and_opens_numbered_choices() {
+    let out = hitbot(
+        &["chat"],
+        "tell me about the clinical coder path\nand their salary?\nwhat's the weather\n1\n",
+        None,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("46,660"), "{text}");
+    assert!(text.contains("Sorry, I don't know"), "{text}");
+    assert!(text.contains("Topics: 1) "), "{text}");
+}
+
+#[test]
+fn telegram_without_a_token_explains_how_to_set_one() {
+    let out = hitbot(&["telegram"], "", None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("export TELOXIDE_TOKEN="),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_bad_config_names_the_key_and_line() {
+    let dir = std::env::temp_dir().join(format!("hitbot-badconfig-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.toml");
+    std::fs::write(&path, "[answer]\nrelated = 2\nmin_confidance = 0.4\n").unwrap();
+    let out = hitbot(&["ask", "salary"], "", Some(&path));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}:3:", path.display())) && err.contains("answer.min_confidance"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_is_available_for_every_command() {
+    for cmd in [
+        "chat", "ask", "batch", "eval", "index", "check", "export", "telegram",
+    ] {
+        let out = hitbot(&[cmd, "--help"], "", None);
+        assert!(out.status.success(), "{cmd}");
+        assert!(stdout(&out).contains("Usage: hitbot"), "{cmd}");
+    }
+}
+
+/// Regression: a malformed `TELOXIDE_PROXY` made `Bot::from_env()` panic. It is a clear error that
+/// names the variable, with exit code 2, and the token is not printed.
+#[test]
+fn malformed_teloxide_proxy_is_a_clear_error() {
+    let out = hitbot_with_env(
+        &["telegram"],
+        "",
+        None,
+        &[
+            ("TELOXIDE_TOKEN", "123456:SECRET-proxy-test"),
+            ("TELOXIDE_PROXY", "::not a proxy::"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("TELOXIDE_PROXY is not a valid proxy URL"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("SECRET-proxy-test"), "{err}");
+}
+
+#[test]
+fn a_malformed_api_url_is_a_clear_error() {
+    let out = hitbot_with_env(
+        &["telegram"],
+        "",
+        None,
+        &[
+            ("TELOXIDE_TOKEN", "123456:x"),
+            ("TELOXIDE_API_URL", "not a url"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("TELOXIDE_API_URL is not a valid URL"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Regression: `[answer] max_question_chars` applied only on Telegram; the CLI and the terminal chat
+/// cut questions at another constant. Every front end now gets the advisor's cut.
+#[test]
+fn max_question_chars_applies_to_every_front_end() {
+    let asked =
+        "what does the professional organization AHIMA do for health information technicians?";
+    let question = format!(
+        "{asked} {}",
+        "zebra giraffe okapi narwhal axolotl ".repeat(20)
+    );
+    let full = hitbot(&["ask", "--json", &question], "", None);
+    let full: serde_json::Value = serde_json::from_str(&stdout(&full)).expect("json");
+    assert_eq!(
+        full["confident"], false,
+        "searched whole, the animals make it decline"
+    );
+
+    let config = temp_config(
+        "max-question-chars",
+        &root().join("knowledge"),
+        "[answer]\nmax_question_chars = 90\n",
+    );
+    let cut = hitbot(&["ask", "--json", &question], "", Some(&config));
+    let cut: serde_json::Value = serde_json::from_str(&stdout(&cut)).expect("json");
+    assert_eq!(cut["confident"], true, "{cut}");
+    assert!(cut["text"].as_str().unwrap().contains("AHIMA"), "{cut}");
+    let chat = hitbot(&["chat"], &format!("{question}\n"), Some(&config));
+    assert!(stdout(&chat).contains("AHIMA"), "{}", stdout(&chat));
+}
