@@ -19,19 +19,6 @@ pub const DECLINE_TEXT: &str =
 information technicians: what they do, skills, salary and job outlook, education and the RHIT \
 credential, career paths, and professional organizations.";
 
-/// Hub entries offered as topics (menus, the decline keyboard), in order.
-const TOPIC_IDS: &[&str] = &[
-    "overview",
-    "salary",
-    "skills",
-    "education",
-    "certification",
-    "careers",
-    "organizations",
-    "faq",
-    "about",
-];
-
 /// Words that make a question lean on the previous answer.
 const FOLLOW_UP_CUES: &[&str] = &[
     "it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these", "there",
@@ -277,11 +264,13 @@ impl Advisor {
             .collect()
     }
 
-    /// Hub entries offered as topics, in menu order.
+    /// The topic menu (`guide.toml` `menu`): hub entries, in menu order.
     pub fn topics(&self) -> Vec<EntryRef> {
-        TOPIC_IDS
+        self.knowledge
+            .guide
+            .menu
             .iter()
-            .filter_map(|id| self.by_id.get(*id).map(|i| self.entry_ref(*i)))
+            .filter_map(|id| self.by_id.get(id).map(|i| self.entry_ref(*i)))
             .collect()
     }
 

@@ -26,21 +26,9 @@ use toml_read::{self as tr, Lines};
 pub const SYNONYMS_FILE: &str = "synonyms.toml";
 /// The file listing other careers and topics the bot declines, inside the knowledge folder.
 pub const SCOPE_FILE: &str = "scope.toml";
-
-/// Topics an entry may belong to, in the order menus show them.
-pub const TOPICS: &[&str] = &[
-    "overview",
-    "history",
-    "duties",
-    "skills",
-    "salary",
-    "education",
-    "certification",
-    "careers",
-    "organizations",
-    "faq",
-    "about",
-];
+/// The file describing the guide as a whole (subject, topics, menu, career table), inside the
+/// knowledge folder; read before the entries.
+pub const GUIDE_FILE: &str = "guide.toml";
 
 const ENTRY_KEYS: &[&str] = &[
     "id",
@@ -62,6 +50,8 @@ const CAREER_KEYS: &[&str] = &[
 ];
 /// Longest id: callback data is `x:<id>` and Telegram allows 64 bytes.
 const MAX_ID_LEN: usize = 40;
+/// Highest median salary accepted, in dollars.
+const MAX_SALARY: i64 = 10_000_000;
 /// Default answer length limit; `config.toml` `[answer] max_chars` overrides it.
 pub const DEFAULT_MAX_ANSWER_CHARS: usize = 700;
 
@@ -123,6 +113,39 @@ pub struct Knowledge {
     pub fingerprint: String,
     /// Files that are not valid TOML (each has a problem): checks across files are skipped.
     pub unparsed: Vec<PathBuf>,
+    /// `guide.toml`: what the whole guide is about and how it is organised.
+    pub guide: Guide,
+}
+
+/// `guide.toml`: content about the guide as a whole, so that no code knows HIT facts. Without the
+/// file every list is empty: any topic is allowed, there is no menu and no subject phrase.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Guide {
+    /// Words and phrases naming the guide's subject ("health information technician", "HIT"),
+    /// lower-case: a question naming it is about the guide even when it also uses unknown words.
+    pub subject: Vec<String>,
+    /// The topics an entry may belong to.
+    pub topics: Vec<String>,
+    /// Entry ids offered as the topic menu, in menu order.
+    pub menu: Vec<String>,
+    /// What the career table's figures are: shown on charts and comparison cards.
+    pub careers: CareerLabels,
+    /// Where `menu` is, for problems with it.
+    pub file: PathBuf,
+    pub menu_line: usize,
+}
+
+/// `[careers]` of `guide.toml`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CareerLabels {
+    /// The chart's title ("Career paths for health information technicians").
+    pub title: String,
+    /// The year of the median salaries ("2021").
+    pub salary_year: String,
+    /// The period of the projected growth ("2021-31").
+    pub growth_period: String,
+    /// Where the figures come from ("BLS via computerscience.org guide").
+    pub source: String,
 }
 
 /// One thing wrong with the knowledge files.
@@ -171,6 +194,9 @@ impl Knowledge {
             ));
         }
         let mut hash = Fingerprint::new();
+        // The guide first: the entries' topics are checked against it.
+        let mut files = files;
+        files.sort_by_key(|p| p.file_name().is_none_or(|n| n != GUIDE_FILE));
         for path in files {
             // The fingerprint hashes these very bytes: an edit saved after this read changes the
             // folder's fingerprint, so the watcher sees it and loads it.
@@ -194,25 +220,28 @@ impl Knowledge {
                 continue;
             };
             let doc = doc.get_ref();
-            if path.file_name().is_some_and(|n| n == SYNONYMS_FILE) {
+            if path.file_name().is_some_and(|n| n == GUIDE_FILE) {
+                knowledge.guide = parse_guide(&path, doc, &lines, &mut problems);
+            } else if path.file_name().is_some_and(|n| n == SYNONYMS_FILE) {
                 knowledge.synonyms = parse_synonyms(&path, doc, &lines, &mut problems);
             } else if path.file_name().is_some_and(|n| n == SCOPE_FILE) {
                 knowledge.other_topics = parse_scope(&path, doc, &lines, &mut problems);
             } else {
-                knowledge.entries.extend(parse_entries(
+                let entries = parse_entries(
                     &path,
                     doc,
                     &lines,
-                    max_answer_chars,
+                    (max_answer_chars, &knowledge.guide.topics),
                     &mut problems,
-                ));
+                );
+                knowledge.entries.extend(entries);
             }
         }
         knowledge.fingerprint = hash.finish();
         // References into a file that could not be parsed would all look broken: check them only
         // when every file was read.
         if knowledge.unparsed.is_empty() {
-            check_references(&knowledge.entries, &mut problems);
+            check_references(&knowledge, &mut problems);
         }
         (knowledge, problems)
     }
@@ -342,7 +371,7 @@ fn parse_entries(
     path: &Path,
     doc: &DeTable<'_>,
     lines: &Lines,
-    max_answer_chars: usize,
+    (max_answer_chars, topics): (usize, &[String]),
     problems: &mut Vec<Problem>,
 ) -> Vec<Entry> {
     for (key, span) in tr::unknown_keys(doc, &["entry"]) {
@@ -401,11 +430,14 @@ fn parse_entries(
             );
         }
         let topic = r.string(table, "topic", true);
-        if !topic.is_empty() && !TOPICS.contains(&topic.as_str()) {
+        if !topic.is_empty() && !topics.is_empty() && !topics.contains(&topic) {
             let line = tr::get(table, "topic").map_or(start_line, |v| lines.line_of(&v.span()));
             r.problem(
                 line,
-                format!("unknown topic `{topic}` (one of: {})", TOPICS.join(", ")),
+                format!(
+                    "unknown topic `{topic}` (one of: {}; see {GUIDE_FILE})",
+                    topics.join(", ")
+                ),
             );
         }
         let title = r.string(table, "title", true);
@@ -462,29 +494,49 @@ fn parse_career(r: &mut EntryReader<'_>, t: &DeTable<'_>, line: usize) -> Option
     let name = r.string(t, "name", true);
     let education = r.string(t, "education", true);
     let experience = r.string(t, "experience", true);
-    let mut number = |key: &str| -> Option<f64> {
-        match tr::get(t, key) {
-            None => {
-                r.problem(line, format!("missing `career.{key}`"));
+    // The salary is a whole number of dollars (a float would be cut or saturated by a cast); growth
+    // may be negative: the charts draw a shrinking path too.
+    let salary = match tr::get(t, "median_salary") {
+        None => {
+            r.problem(line, "missing `career.median_salary`".into());
+            None
+        }
+        Some(v) => match tr::as_int(v.get_ref()) {
+            Ok(x) if (1..=MAX_SALARY).contains(&x) => u32::try_from(x).ok(),
+            _ => {
+                let l = r.lines.line_of(&v.span());
+                r.problem(
+                    l,
+                    format!(
+                        "`career.median_salary` must be a whole number of dollars from 1 to {MAX_SALARY}"
+                    ),
+                );
                 None
             }
-            Some(v) => match tr::as_float(v.get_ref()) {
-                Ok(x) if x >= 0.0 => Some(x),
-                _ => {
-                    let l = r.lines.line_of(&v.span());
-                    r.problem(l, format!("`career.{key}` must be a number >= 0"));
-                    None
-                }
-            },
-        }
+        },
     };
-    let salary = number("median_salary");
-    let growth = number("growth_percent");
+    let growth = match tr::get(t, "growth_percent") {
+        None => {
+            r.problem(line, "missing `career.growth_percent`".into());
+            None
+        }
+        Some(v) => match tr::as_float(v.get_ref()) {
+            Ok(x) if (-100.0..=1000.0).contains(&x) => Some(x),
+            _ => {
+                let l = r.lines.line_of(&v.span());
+                r.problem(
+                    l,
+                    "`career.growth_percent` must be a number from -100 to 1000".into(),
+                );
+                None
+            }
+        },
+    };
     Some(Career {
         name,
         education,
         experience,
-        median_salary: salary? as u32,
+        median_salary: salary?,
         growth_percent: growth?,
     })
 }
@@ -497,7 +549,8 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn check_references(entries: &[Entry], problems: &mut Vec<Problem>) {
+fn check_references(knowledge: &Knowledge, problems: &mut Vec<Problem>) {
+    let entries = &knowledge.entries;
     let mut seen: HashMap<&str, &Entry> = HashMap::new();
     for e in entries.iter().filter(|e| !e.id.is_empty()) {
         if let Some(first) = seen.get(e.id.as_str()) {
@@ -533,6 +586,15 @@ fn check_references(entries: &[Entry], problems: &mut Vec<Problem>) {
             });
         }
     }
+    let guide = &knowledge.guide;
+    for id in guide.menu.iter().filter(|id| !ids.contains(id.as_str())) {
+        problems.push(Problem {
+            file: guide.file.clone(),
+            line: guide.menu_line,
+            entry: None,
+            message: format!("`menu` names entry `{id}`, which does not exist"),
+        });
+    }
 }
 
 /// Parses a knowledge file, reporting a syntax error as a problem with its line.
@@ -552,6 +614,98 @@ fn parse_toml<'t>(
             });
             None
         }
+    }
+}
+
+const GUIDE_KEYS: &[&str] = &["subject", "topics", "menu", "careers"];
+const CAREER_LABEL_KEYS: &[&str] = &["title", "salary_year", "growth_period", "source"];
+
+fn parse_guide(
+    path: &Path,
+    doc: &DeTable<'_>,
+    lines: &Lines,
+    problems: &mut Vec<Problem>,
+) -> Guide {
+    let mut problem = |line: usize, message: String| {
+        problems.push(Problem {
+            file: path.to_path_buf(),
+            line,
+            entry: None,
+            message,
+        })
+    };
+    for (key, span) in tr::unknown_keys(doc, GUIDE_KEYS) {
+        problem(
+            lines.line_of(&span),
+            format!("unknown key `{key}` (allowed: {})", GUIDE_KEYS.join(", ")),
+        );
+    }
+    let list = |table: &DeTable<'_>, key: &str, problem: &mut dyn FnMut(usize, String)| {
+        let Some(v) = tr::get(table, key) else {
+            return (Vec::new(), 0);
+        };
+        let line = lines.line_of(&v.span());
+        match tr::as_string_list(v.get_ref()) {
+            Ok(items) => (
+                items
+                    .into_iter()
+                    .map(|w| w.trim().to_lowercase())
+                    .filter(|w| !w.is_empty())
+                    .collect(),
+                line,
+            ),
+            Err(expected) => {
+                problem(line, format!("`{key}` must be {expected}"));
+                (Vec::new(), line)
+            }
+        }
+    };
+    let (subject, _) = list(doc, "subject", &mut problem);
+    let (topics, _) = list(doc, "topics", &mut problem);
+    let (menu, menu_line) = list(doc, "menu", &mut problem);
+    let mut careers = CareerLabels::default();
+    if let Some(v) = tr::get(doc, "careers") {
+        match tr::as_table(v.get_ref()) {
+            Ok(t) => {
+                for (key, span) in tr::unknown_keys(t, CAREER_LABEL_KEYS) {
+                    problem(
+                        lines.line_of(&span),
+                        format!(
+                            "unknown key `careers.{key}` (allowed: {})",
+                            CAREER_LABEL_KEYS.join(", ")
+                        ),
+                    );
+                }
+                for (key, slot) in [
+                    ("title", &mut careers.title),
+                    ("salary_year", &mut careers.salary_year),
+                    ("growth_period", &mut careers.growth_period),
+                    ("source", &mut careers.source),
+                ] {
+                    if let Some(v) = tr::get(t, key) {
+                        match tr::as_str(v.get_ref()) {
+                            Ok(text) => *slot = text.trim().to_string(),
+                            Err(expected) => problem(
+                                lines.line_of(&v.span()),
+                                format!("`careers.{key}` must be {expected}"),
+                            ),
+                        }
+                    }
+                }
+            }
+            Err(expected) => problem(
+                lines.line_of(&v.span()),
+                format!("`careers` must be {expected}"),
+            ),
+        }
+    }
+    Guide {
+        subject,
+        topics,
+        menu,
+        careers,
+        file: path.to_path_buf(),
+        menu_line,
     }
 }
 
@@ -698,19 +852,81 @@ mod tests {
     use super::*;
 
     fn load_text(files: &[(&str, &str)]) -> (Knowledge, Vec<Problem>) {
-        let dir = std::env::temp_dir().join(format!(
-            "hitbot-knowledge-test-{}-{}",
-            std::process::id(),
-            files[0].1.len()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
+            std::fs::write(dir.path().join(name), text).unwrap();
         }
-        let out = Knowledge::load(&dir, 100);
-        let _ = std::fs::remove_dir_all(&dir);
-        out
+        Knowledge::load(dir.path(), 100)
+    }
+
+    fn career_entry(salary: &str, growth: &str) -> String {
+        format!(
+            "[[entry]]\nid = \"p\"\ntopic = \"careers\"\ntitle = \"P\"\nquestions = [\"q\"]\n\
+             answer = \"a\"\nsource = \"s\"\n\n[entry.career]\nname = \"P\"\neducation = \"e\"\n\
+             experience = \"x\"\nmedian_salary = {salary}\ngrowth_percent = {growth}\n"
+        )
+    }
+
+    /// Regression: a `median_salary` written as a float was cut (or saturated) by an `as u32` cast,
+    /// and a negative growth was refused although the chart can draw it.
+    #[test]
+    fn median_salary_from_a_float_is_a_problem_and_negative_growth_is_fine() {
+        let (k, problems) = load_text(&[("e.toml", &career_entry("46660", "-3.5"))]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let career = k.entries[0].career.as_ref().unwrap();
+        assert_eq!(
+            (career.median_salary, career.growth_percent),
+            (46_660, -3.5)
+        );
+        for bad in ["46660.7", "5e9", "-1", "0"] {
+            let (_, problems) = load_text(&[("e.toml", &career_entry(bad, "4"))]);
+            assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+            let p = problems[0].to_string();
+            assert!(
+                p.contains("e.toml:13: p: `career.median_salary` must be a whole number"),
+                "{p}"
+            );
+        }
+        let (_, problems) = load_text(&[("e.toml", &career_entry("1", "-150"))]);
+        assert!(problems[0]
+            .to_string()
+            .contains("e.toml:14: p: `career.growth_percent`"));
+    }
+
+    #[test]
+    fn the_guide_lists_topics_subject_menu_and_career_labels() {
+        let guide =
+            "subject = [\"Zoo Keeper\"]\ntopics = [\"careers\"]\nmenu = [\"p\", \"nope\"]\n\
+                     [careers]\nsalary_year = \"2030\"\n";
+        let (k, problems) = load_text(&[
+            (
+                "e.toml",
+                &career_entry("1", "1").replace("careers", "weather"),
+            ),
+            (GUIDE_FILE, guide),
+        ]);
+        assert_eq!(k.guide.subject, ["zoo keeper"]);
+        assert_eq!(k.guide.careers.salary_year, "2030");
+        let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(
+            text[0].contains("e.toml:3: p: unknown topic `weather`"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("guide.toml:3: `menu` names entry `nope`"),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_is_of_the_bytes_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("e.toml"), career_entry("1", "1")).unwrap();
+        let (k, _) = Knowledge::load(dir.path(), 100);
+        assert_eq!(k.fingerprint, fingerprint(dir.path()).unwrap());
+        std::fs::write(dir.path().join("e.toml"), career_entry("2", "1")).unwrap();
+        assert_ne!(k.fingerprint, fingerprint(dir.path()).unwrap());
     }
 
     const GOOD: &str = r#"

@@ -30,23 +30,6 @@ const ANCHORED_UNKNOWN_FACTOR: f32 = 0.4;
 const SUBJECT_ONLY_FACTOR: f32 = 0.25;
 /// Questions with more content words than this discount unknown words proportionally.
 const LONG_QUESTION_SLOTS: usize = 6;
-/// Surface-word phrases that name the subject of the whole knowledge base.
-const SUBJECT_PHRASES: &[&[&str]] = &[
-    &["hit"],
-    &["hits"],
-    &["rhit"],
-    &["health", "information", "technician"],
-    &["health", "information", "technicians"],
-    &["health", "info", "tech"],
-    &["health", "info", "technician"],
-    &["health", "information", "tech"],
-    &["health", "information", "technology"],
-    &["health", "it"],
-    &["health", "information"],
-    &["health", "info"],
-    &["health", "informatics"],
-    &["informatics"],
-];
 /// "this career", "the job"…: a reference to the subject at hand.
 const DEICTIC: &[&str] = &["this", "the", "that", "such"];
 const SUBJECT_NOUNS: &[&str] = &[
@@ -100,6 +83,8 @@ pub struct Vocabulary {
     phrase_starts: HashSet<String>,
     /// Terms of other careers and topics (`scope.toml`).
     other_topics: HashSet<String>,
+    /// Surface-word phrases naming the guide's subject (`guide.toml` `subject`).
+    subject: Vec<Vec<String>>,
 }
 
 pub const IN_QUESTIONS: u8 = 1;
@@ -189,7 +174,7 @@ impl Plan {
         let surface = analyzer::tokens(&mut a.surface, question);
         // Each surface word's index term, analysed once (`None` for stop words).
         let mut terms: Vec<Option<String>> = surface.iter().map(|w| vocab.term_of(w, a)).collect();
-        let (subject, named) = subject_words(&surface);
+        let (subject, named) = subject_words(&surface, &vocab.subject);
         let anchored = !subject.is_empty();
         let foreign = !named
             && !vocab.other_topics.is_empty()
@@ -382,8 +367,8 @@ fn is_misspelled_stop_word(word: &str) -> bool {
 /// The surface words that name the subject: "HIT", "health information technician", the noun of
 /// "this career"… Empty when the question does not name it. The flag says whether the subject is
 /// named outright (not just "the job").
-fn subject_words(words: &[String]) -> (Vec<String>, bool) {
-    let has = |i: usize, phrase: &[&str]| {
+fn subject_words(words: &[String], phrases: &[Vec<String>]) -> (Vec<String>, bool) {
+    let has = |i: usize, phrase: &[String]| {
         phrase
             .iter()
             .enumerate()
@@ -392,8 +377,8 @@ fn subject_words(words: &[String]) -> (Vec<String>, bool) {
     let mut found = Vec::new();
     let mut named = false;
     for i in 0..words.len() {
-        for p in SUBJECT_PHRASES.iter().filter(|p| has(i, p)) {
-            found.extend(p.iter().map(|w| w.to_string()));
+        for p in phrases.iter().filter(|p| has(i, p)) {
+            found.extend(p.iter().cloned());
             named = true;
         }
         if DEICTIC.contains(&words[i].as_str()) {
@@ -575,6 +560,12 @@ impl Vocabulary {
             .filter_map(|k| k.first().cloned())
             .collect();
         v.expansions = expansions;
+        v.subject = knowledge
+            .guide
+            .subject
+            .iter()
+            .map(|p| p.split_whitespace().map(str::to_string).collect())
+            .collect();
         v.other_topics = knowledge
             .other_topics
             .iter()
@@ -937,6 +928,10 @@ mod tests {
             ],
             synonyms_file: "synonyms.toml".into(),
             other_topics: vec!["dentist".into()],
+            guide: hitbot_knowledge::Guide {
+                subject: vec!["hit".into(), "health information technicians".into()],
+                ..hitbot_knowledge::Guide::default()
+            },
             ..Knowledge::default()
         };
         let mut a = Analyzers::new();
@@ -1074,11 +1069,12 @@ mod tests {
     #[test]
     fn naming_the_subject_discounts_unknown_words() {
         let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
-        assert!(subject_words(&words("in plain english what does a hit do")).1);
-        assert!(!subject_words(&words("is this career worth it"))
-            .0
-            .is_empty());
-        assert!(!subject_words(&words("is this career worth it")).1);
-        assert!(subject_words(&words("is it going to snow")).0.is_empty());
+        let phrases = vec![words("hit"), words("health information technician")];
+        let subject = |q: &str| subject_words(&words(q), &phrases);
+        assert!(subject("in plain english what does a hit do").1);
+        assert!(subject("is a health information technician for me").1);
+        assert!(!subject("is this career worth it").0.is_empty());
+        assert!(!subject("is this career worth it").1);
+        assert!(subject("is it going to snow").0.is_empty());
     }
 }
