@@ -82,9 +82,11 @@ fn fixture() -> Knowledge {
 }
 
 fn temp_file(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hitbot-chart-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let path = DIR
+        .get_or_init(|| tempfile::tempdir().unwrap())
+        .path()
+        .join(name);
     let _ = std::fs::remove_file(&path);
     path
 }

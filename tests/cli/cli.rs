@@ -56,7 +56,8 @@ fn batch_prints_one_json_object_per_line_with_the_eval_keys() {
 
 #[test]
 fn eval_ends_with_the_accuracy_line() {
-    let file = std::env::temp_dir().join(format!("hitbot-eval-{}.jsonl", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("eval.jsonl");
     std::fs::write(
         &file,
         "{\"id\":\"a\",\"q\":\"hit salary\",\"expect_any\":[[\"55,560\"]],\"topic\":\"salary\"}\n\
@@ -81,7 +82,8 @@ fn eval_ends_with_the_accuracy_line() {
 
 #[test]
 fn eval_names_the_bad_line() {
-    let file = std::env::temp_dir().join(format!("hitbot-eval-bad-{}.jsonl", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.jsonl");
     std::fs::write(&file, "{\"q\":\"a\",\"expect_none\":true}\nnot json\n").unwrap();
     let out = hitbot(&["eval", file.to_str().unwrap()], "", None);
     assert_eq!(out.status.code(), Some(2));
@@ -151,9 +153,8 @@ fn telegram_without_a_token_explains_how_to_set_one() {
 
 #[test]
 fn a_bad_config_names_the_key_and_line() {
-    let dir = std::env::temp_dir().join(format!("hitbot-badconfig-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("config.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
     std::fs::write(&path, "[answer]\nrelated = 2\nmin_confidance = 0.4\n").unwrap();
     let out = hitbot(&["ask", "salary"], "", Some(&path));
     assert_eq!(out.status.code(), Some(2));

@@ -17,8 +17,7 @@ pub fn advisor() -> &'static Advisor {
     ADVISOR.get_or_init(|| {
         let config = EngineConfig {
             knowledge_dir: root().join("knowledge"),
-            index_dir: std::env::temp_dir()
-                .join(format!("hitbot-test-index-{}", std::process::id())),
+            index_dir: tempfile::tempdir().unwrap().keep(),
             ..EngineConfig::default()
         };
         Advisor::open(&config).expect("shipped knowledge opens")
@@ -27,9 +26,12 @@ pub fn advisor() -> &'static Advisor {
 
 /// A config file in a fresh temp folder pointing at `knowledge` and a private index.
 pub fn temp_config(name: &str, knowledge: &Path, extra: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hitbot-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Kept for the test binary's run: the config is handed to child processes by path.
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("hitbot-test-{name}-"))
+        .tempdir()
+        .unwrap()
+        .keep();
     let path = dir.join("config.toml");
     std::fs::write(
         &path,

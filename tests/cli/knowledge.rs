@@ -139,10 +139,8 @@ fn other_knowledge_builds_its_own_index_and_answers() {
 #[test]
 fn a_changed_knowledge_file_rebuilds_the_index() {
     let src = root().join("tests/fixtures/good");
-    let dir =
-        std::env::temp_dir().join(format!("hitbot-test-edit-knowledge-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().to_path_buf();
     for f in ["entries.toml", "synonyms.toml"] {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }

@@ -7,9 +7,11 @@ use hitbot_store::{Event, EventKind, EventSink, Recorder, StoreConfig};
 use crate::common::{advisor, hitbot, root, stderr, stdout, temp_config};
 
 fn temp_db(name: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("hitbot-report-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("hitbot-report-{name}-"))
+        .tempdir()
+        .unwrap()
+        .keep();
     dir.join("data").join("hitbot.sqlite")
 }
 

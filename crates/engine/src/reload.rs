@@ -115,9 +115,11 @@ mod tests {
     use super::*;
 
     fn temp_knowledge(name: &str) -> (std::path::PathBuf, EngineConfig) {
-        let root =
-            std::env::temp_dir().join(format!("hitbot-reload-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
+        let root = tempfile::Builder::new()
+            .prefix(&format!("hitbot-reload-{name}-"))
+            .tempdir()
+            .unwrap()
+            .keep();
         std::fs::create_dir_all(root.join("knowledge")).unwrap();
         let entries = r#"
 [[entry]]

@@ -17,8 +17,7 @@ fn advisor() -> &'static Advisor {
     ADVISOR.get_or_init(|| {
         let config = EngineConfig {
             knowledge_dir: root().join("knowledge"),
-            index_dir: std::env::temp_dir()
-                .join(format!("hitbot-engine-index-{}", std::process::id())),
+            index_dir: tempfile::tempdir().unwrap().keep(),
             ..EngineConfig::default()
         };
         Advisor::open(&config).expect("shipped knowledge opens")

@@ -21,8 +21,7 @@ fn advisor() -> &'static Advisor {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let config = EngineConfig {
             knowledge_dir: root.join("knowledge"),
-            index_dir: std::env::temp_dir()
-                .join(format!("hitbot-fuzz-index-{}", std::process::id())),
+            index_dir: tempfile::tempdir().unwrap().keep(),
             ..EngineConfig::default()
         };
         Advisor::open(&config).expect("shipped knowledge opens")

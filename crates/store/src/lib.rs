@@ -522,8 +522,11 @@ mod tests {
     use super::*;
 
     fn temp_path(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hitbot-store-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("hitbot-store-{name}-"))
+            .tempdir()
+            .unwrap()
+            .keep();
         dir.join("sub").join("ops.sqlite")
     }
 

@@ -11,8 +11,11 @@ const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
 
 fn temp_db(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hitbot-store-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("hitbot-store-{name}-"))
+        .tempdir()
+        .unwrap()
+        .keep();
     dir.join("data").join("hitbot.sqlite")
 }
 
