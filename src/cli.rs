@@ -287,7 +287,9 @@ fn export(config: &Config) -> anyhow::Result<()> {
 fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<()> {
     let knowledge = load_knowledge(config)?;
     let (png, out) = match command {
-        ChartCommand::Careers { out } => (chart::careers_png(&chart::career_rows(&knowledge)), out),
+        ChartCommand::Careers { out } => {
+            (chart::careers_png(&chart::CareerTable::of(&knowledge)), out)
+        }
         ChartCommand::Compare { paths, out } => {
             let c = compare::compare_args(&paths.join(" "), &knowledge)
                 .map_err(|e| MustFix(format!("chart compare: {e}")))?;

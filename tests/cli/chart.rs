@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
-use hitbot_careers::chart::{self, ChartCache, ChartError};
+use hitbot_careers::chart::{self, CareerTable, ChartCache, ChartError};
 use hitbot_careers::compare::{self, CompareError};
 use hitbot_engine::advisor;
 use hitbot_knowledge::{Career, Knowledge};
@@ -99,9 +99,9 @@ fn read_png(path: &Path) -> Picture {
 
 #[test]
 fn the_careers_chart_renders_for_the_shipped_knowledge() {
-    let rows = chart::career_rows(shipped());
-    assert_eq!(rows.len(), 5, "the guide's table has five paths");
-    let picture = Picture::read(&chart::careers_png(&rows).unwrap());
+    let table = CareerTable::of(shipped());
+    assert_eq!(table.rows.len(), 5, "the guide's table has five paths");
+    let picture = Picture::read(&chart::careers_png(&table).unwrap());
     assert_eq!(picture.width, chart::WIDTH);
     assert!(
         (600..=760).contains(&picture.height),
@@ -114,32 +114,37 @@ fn the_careers_chart_renders_for_the_shipped_knowledge() {
 
 #[test]
 fn the_careers_chart_renders_for_a_fixture_with_other_numbers() {
-    let rows = chart::career_rows(&fixture());
-    assert_eq!(rows.len(), 5);
-    let png_bytes = chart::careers_png(&rows).unwrap();
+    let table = CareerTable::of(&fixture());
+    assert_eq!(table.rows.len(), 5);
+    let png_bytes = chart::careers_png(&table).unwrap();
     let picture = Picture::read(&png_bytes);
     assert_eq!(picture.width, chart::WIDTH);
     picture.assert_drawn();
-    let shipped_png = chart::careers_png(&chart::career_rows(shipped())).unwrap();
+    let shipped_png = chart::careers_png(&CareerTable::of(shipped())).unwrap();
     assert_ne!(png_bytes, shipped_png, "other numbers, another picture");
 }
 
 #[test]
 fn the_bars_follow_the_salaries_in_the_knowledge() {
-    let mut rows = chart::career_rows(shipped());
-    let before = Picture::read(&chart::careers_png(&rows).unwrap()).count(BAR_FILL);
+    let mut table = CareerTable::of(shipped());
+    let before = Picture::read(&chart::careers_png(&table).unwrap()).count(BAR_FILL);
     // An editor raises the lowest salary: its bar grows, the others keep their length.
-    let lowest = rows.iter_mut().min_by_key(|r| r.median_salary).unwrap();
+    let lowest = table
+        .rows
+        .iter_mut()
+        .min_by_key(|r| r.median_salary)
+        .unwrap();
     lowest.median_salary += 20_000;
-    let after = Picture::read(&chart::careers_png(&rows).unwrap()).count(BAR_FILL);
+    let after = Picture::read(&chart::careers_png(&table).unwrap()).count(BAR_FILL);
     assert!(after > before + 5_000, "bar pixels {before} -> {after}");
 }
 
 #[test]
 fn the_compare_chart_has_two_bars_and_is_shorter() {
-    let rows = chart::career_rows(shipped());
-    let five = Picture::read(&chart::careers_png(&rows).unwrap());
-    let two = Picture::read(&chart::compare_png(&rows[0], &rows[1]).unwrap());
+    let table = CareerTable::of(shipped());
+    let five = Picture::read(&chart::careers_png(&table).unwrap());
+    let two =
+        Picture::read(&chart::compare_png(&table.rows[0], &table.rows[1], &table.labels).unwrap());
     assert_eq!(two.width, chart::WIDTH);
     assert!(two.height < five.height);
     two.assert_drawn();
@@ -150,18 +155,21 @@ fn no_career_rows_is_an_error() {
     let good = root().join("tests/fixtures/good");
     let (knowledge, _) = Knowledge::load(&good, 700);
     assert!(chart::career_rows(&knowledge).is_empty());
-    assert!(matches!(chart::careers_png(&[]), Err(ChartError::NoData)));
+    assert!(matches!(
+        chart::careers_png(&CareerTable::of(&knowledge)),
+        Err(ChartError::NoData)
+    ));
 }
 
 #[test]
 fn the_cache_renders_again_when_the_knowledge_changes() {
     let cache = ChartCache::new();
-    let rows = chart::career_rows(shipped());
-    let (key, first) = cache.careers(&rows).unwrap();
-    let (same_key, again) = cache.careers(&rows).unwrap();
+    let table = CareerTable::of(shipped());
+    let (key, first) = cache.careers(&table).unwrap();
+    let (same_key, again) = cache.careers(&table).unwrap();
     assert_eq!(key, same_key);
     assert!(std::sync::Arc::ptr_eq(&first, &again));
-    let (other_key, other) = cache.careers(&chart::career_rows(&fixture())).unwrap();
+    let (other_key, other) = cache.careers(&CareerTable::of(&fixture())).unwrap();
     assert_ne!(key, other_key);
     assert_ne!(*first, *other);
 }
@@ -313,7 +321,9 @@ fn the_comparison_carries_the_knowledge_numbers_and_what_the_job_is() {
         assert!(text.contains(&side.career.education), "{text}");
         assert!(text.contains(&side.what), "{text}");
     }
-    assert!(text.contains(chart::SOURCE_LINE));
+    assert!(
+        text.contains("Source: BLS via computerscience.org guide (2021 medians; growth 2021-31)")
+    );
     Picture::read(&c.chart_png().unwrap()).assert_drawn();
 }
 
@@ -404,7 +414,7 @@ fn cli_chart_uses_the_configured_knowledge() {
     let from_cli = std::fs::read(&out_path).unwrap();
     assert_eq!(
         from_cli,
-        chart::careers_png(&chart::career_rows(&fixture())).unwrap(),
+        chart::careers_png(&CareerTable::of(&fixture())).unwrap(),
         "the same picture as the library draws"
     );
 }
@@ -424,5 +434,26 @@ fn chat_compare_prints_the_card_and_the_usage() {
     assert!(
         text.contains("I don't know a career path called \"astronaut\""),
         "{text}"
+    );
+}
+
+/// The years and the source on charts and cards are the knowledge's (`guide.toml` `[careers]`), not
+/// constants in code.
+#[test]
+fn chart_and_card_labels_come_from_the_knowledge() {
+    let knowledge = fixture();
+    let c = compare::compare_args("keeper curator", &knowledge).expect("two fixture paths");
+    let text = c.to_text();
+    assert!(text.contains("Median salary 2030"), "{text}");
+    assert!(text.contains("Growth 2030-40"), "{text}");
+    assert!(
+        text.ends_with("Source: Zoo survey (2030 medians; growth 2030-40)"),
+        "{text}"
+    );
+    assert!(!text.contains("2021"), "{text}");
+    let table = CareerTable::of(&knowledge);
+    assert_ne!(
+        table.fingerprint(),
+        CareerTable::of(shipped()).fingerprint()
     );
 }

@@ -2,6 +2,7 @@
 //! uploaded again when a reload changes the career table), and `/compare` with names, typos, unknown
 //! names, and buttons. Against the mock Bot API in `support/`.
 
+use hitbot_telegram::PathKey;
 use hitbot_testkit::{Bot, Call, MockApi, TOKEN};
 
 const PATHS: [&str; 5] = [
@@ -11,6 +12,16 @@ const PATHS: [&str; 5] = [
     "path-software-developer",
     "path-technologist",
 ];
+
+/// The data of the button that picks path `id` first.
+fn pick(id: &str) -> String {
+    format!("c:{}", PathKey::of(id))
+}
+
+/// The data of the button that compares paths `a` and `b`.
+fn pair(a: &str, b: &str) -> String {
+    format!("c:{}:{}", PathKey::of(a), PathKey::of(b))
+}
 
 /// Waits until `n` successful `sendPhoto` calls have gone to `chat`; returns them in order.
 async fn photos(api: &MockApi, chat: i64, n: usize) -> Vec<Call> {
@@ -175,7 +186,7 @@ async fn compare_with_an_unknown_name_explains_and_offers_the_paths() {
         reply.text()
     );
     assert!(reply.text().contains("Clinical coder"), "{}", reply.text());
-    let expected: Vec<String> = PATHS.iter().map(|id| format!("c:{id}")).collect();
+    let expected: Vec<String> = PATHS.iter().map(|id| pick(id)).collect();
     assert_eq!(reply.all_buttons(), expected);
     // Markup in a name is shown, not interpreted.
     api.say(2, "/compare <b>boss</b> coder");
@@ -189,24 +200,29 @@ async fn compare_without_names_asks_with_buttons_then_compares() {
     let (api, _bot) = started().await;
     api.say(1, "/compare");
     let first = api.reply_in(1).await;
-    let expected: Vec<String> = PATHS.iter().map(|id| format!("c:{id}")).collect();
+    let expected: Vec<String> = PATHS.iter().map(|id| pick(id)).collect();
     assert_eq!(first.all_buttons(), expected);
     assert!(first.text().contains("/compare"), "{}", first.text());
 
-    let q1 = api.press(1, first.message_id(), "c:path-architect");
+    let q1 = api.press(1, first.message_id(), &pick("path-architect"));
     api.wait_for("answerCallbackQuery", |c| {
         c.params["callback_query_id"] == q1
     })
     .await;
     let second = api.wait_for_replies(1, 2).await.remove(1);
     assert_eq!(second.text(), "Compare <b>Architect</b> with which path?");
-    let buttons = second.all_buttons();
-    assert_eq!(buttons.len(), 4);
-    assert!(buttons
+    let others: Vec<String> = PATHS
         .iter()
-        .all(|b| b.starts_with("c:path-architect:path-") && b.len() <= 64));
+        .filter(|id| **id != "path-architect")
+        .map(|id| pair("path-architect", id))
+        .collect();
+    assert_eq!(second.all_buttons(), others);
 
-    let q2 = api.press(1, second.message_id(), "c:path-architect:path-technologist");
+    let q2 = api.press(
+        1,
+        second.message_id(),
+        &pair("path-architect", "path-technologist"),
+    );
     api.wait_for("answerCallbackQuery", |c| {
         c.params["callback_query_id"] == q2
     })
@@ -224,14 +240,82 @@ async fn compare_without_names_asks_with_buttons_then_compares() {
     api.say(2, "/compare coder");
     let ask = api.reply_in(2).await;
     assert_eq!(ask.text(), "Compare <b>Clinical coder</b> with which path?");
-    assert!(ask
-        .all_buttons()
-        .iter()
-        .all(|b| b.starts_with("c:path-clinical-coder:")));
+    let coder = format!("c:{}:", PathKey::of("path-clinical-coder"));
+    assert!(ask.all_buttons().iter().all(|b| b.starts_with(&coder)));
     // A pair from an old message whose path no longer exists: the picker again.
-    api.press(2, ask.message_id(), "c:path-clinical-coder:path-astronaut");
+    api.press(
+        2,
+        ask.message_id(),
+        &pair("path-clinical-coder", "path-astronaut"),
+    );
     let stale = api.wait_for_replies(2, 2).await.remove(1);
     assert_eq!(stale.all_buttons(), expected);
+    // So does a first pick of a path that no longer exists.
+    api.press(2, ask.message_id(), &pick("path-astronaut"));
+    let stale = api.wait_for_replies(2, 3).await.remove(2);
+    assert_eq!(stale.all_buttons(), expected);
+    // Comparison buttons of older versions (paths named by id) are answered as out of date.
+    let q = api.press(
+        2,
+        ask.message_id(),
+        "c:path-clinical-coder:path-data-analyst",
+    );
+    let answered = api
+        .wait_for("answerCallbackQuery", |c| {
+            c.params["callback_query_id"] == q
+        })
+        .await;
+    assert!(answered.params["text"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("out of date"));
+    let topics = api.wait_for_replies(2, 4).await.remove(3);
+    assert!(topics.text().contains("not available"), "{}", topics.text());
+}
+
+/// Bug: `/compare` buttons silently vanished when two entry ids together exceeded Telegram's 64
+/// bytes of callback data (`c:<id>:<id>`, with ids of up to 40 characters): the second picker left
+/// those paths out. Paths are now named by a short key, so every pair gets its button.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compare_buttons_do_not_vanish_for_two_of_the_longest_ids() {
+    const ARCHITECT: &str = "path-architect-of-digital-health-records";
+    const ANALYST: &str = "path-data-analyst-in-hospital-and-clinic";
+    assert_eq!((ARCHITECT.len(), ANALYST.len()), (40, 40));
+    let knowledge = hitbot_testkit::knowledge_copy("compare-long-ids");
+    for file in std::fs::read_dir(&knowledge).unwrap() {
+        let path = file.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let renamed = text
+            .replace("\"path-architect\"", &format!("\"{ARCHITECT}\""))
+            .replace("\"path-data-analyst\"", &format!("\"{ANALYST}\""));
+        std::fs::write(&path, renamed).unwrap();
+    }
+    let handle = hitbot_testkit::open_handle(knowledge, "compare-long-ids", None);
+    assert!(handle.get().entry(ARCHITECT).is_some() && handle.get().entry(ANALYST).is_some());
+    let api = MockApi::start().await;
+    let _bot = Bot::start_with(&api, handle, TOKEN, |_| {}).await;
+
+    api.say(1, "/compare");
+    let first = api.reply_in(1).await;
+    assert_eq!(first.all_buttons().len(), 5);
+    api.press(1, first.message_id(), &pick(ARCHITECT));
+    let second = api.wait_for_replies(1, 2).await.remove(1);
+    let buttons = second.all_buttons();
+    assert_eq!(buttons.len(), 4, "{buttons:?}");
+    assert!(buttons.contains(&pair(ARCHITECT, ANALYST)), "{buttons:?}");
+    assert!(buttons.iter().all(|b| b.len() <= 64));
+
+    api.press(1, second.message_id(), &pair(ARCHITECT, ANALYST));
+    let card = api.wait_for_replies(1, 3).await.remove(2);
+    assert!(
+        card.text().starts_with("<b>Architect vs Data analyst</b>"),
+        "{}",
+        card.text()
+    );
+    assert_eq!(
+        card.all_buttons(),
+        [format!("e:{ARCHITECT}"), format!("e:{ANALYST}")]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -316,8 +316,38 @@ async fn feedback_is_thanked_counted_and_its_buttons_removed() {
     assert_eq!(edit.params["message_id"], answer.message_id());
     let kept = edit.params["reply_markup"]["inline_keyboard"].to_string();
     assert!(!kept.contains("f:+:") && kept.contains("e:"), "{kept}");
-    assert_eq!(bot.feedback.votes("org-ahima").helpful, 1);
-    assert_eq!(bot.feedback.total().not_helpful, 0);
+    assert_eq!(bot.votes(Some("org-ahima")).helpful, 1);
+    assert_eq!(bot.votes(None).not_helpful, 0);
+}
+
+/// Bug: every 👍/👎 was recorded twice: in the in-memory `FeedbackCounter` (which nothing ever read)
+/// and as an event in the operator store. The event is now the one record of a press.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feedback_press_is_recorded_once() {
+    let (api, bot) = started().await;
+    api.say(1, QUESTION);
+    let answer = api.reply_in(1).await;
+    for (n, data) in ["f:-:org-ahima", "f:+:org-ahima"].into_iter().enumerate() {
+        let query = api.press(1, answer.message_id(), data);
+        api.wait_for("answerCallbackQuery", |c| {
+            c.params["callback_query_id"] == query
+        })
+        .await;
+        let votes: Vec<_> = bot
+            .events
+            .events()
+            .into_iter()
+            .filter(|e| matches!(e.kind, hitbot_store::EventKind::Feedback { .. }))
+            .collect();
+        assert_eq!(votes.len(), n + 1, "{votes:#?}");
+    }
+    assert_eq!(
+        bot.votes(Some("org-ahima")),
+        hitbot_testkit::Votes {
+            helpful: 1,
+            not_helpful: 1
+        }
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -571,13 +601,10 @@ async fn blocked_users_and_missing_chats_are_dropped_without_retries() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_long_answer_is_split_at_paragraphs() {
-    let knowledge = hitbot_testkit::temp_dir("knowledge-long");
-    for file in std::fs::read_dir(hitbot_testkit::knowledge_dir()).unwrap() {
-        let path = file.unwrap().path();
-        std::fs::copy(&path, knowledge.join(path.file_name().unwrap())).unwrap();
-    }
+/// The project's knowledge plus an entry whose answer is 60 paragraphs long (several messages),
+/// asked for with [`LONG_QUESTION`].
+fn long_answer_handle(name: &str) -> hitbot_engine::AdvisorHandle {
+    let knowledge = hitbot_testkit::knowledge_copy(name);
     let paragraphs: Vec<String> = (1..=60)
         .map(|i| {
             format!(
@@ -596,11 +623,18 @@ async fn a_long_answer_is_split_at_paragraphs() {
         ),
     )
     .unwrap();
-    let handle = hitbot_testkit::open_handle(knowledge, "long", Some(20_000));
+    hitbot_testkit::open_handle(knowledge, name, Some(20_000))
+}
+
+const LONG_QUESTION: &str = "Tell me the extremely long zebra answer";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_answer_is_split_at_paragraphs() {
+    let handle = long_answer_handle("long");
     let api = MockApi::start().await;
     let _bot = Bot::start_with(&api, handle, TOKEN, |_| {}).await;
 
-    api.say(1, "Tell me the extremely long zebra answer");
+    api.say(1, LONG_QUESTION);
     api.wait_for_replies(1, 2).await;
     // The keyboard comes with the last part: once it is there, every part is.
     api.wait_for("sendMessage", |c| {
@@ -645,6 +679,59 @@ async fn a_long_answer_is_split_at_paragraphs() {
             "paragraph {i}"
         );
     }
+}
+
+/// HTML that Telegram rejects is resent as plain text: the same part, as the message's plain
+/// rendering has it (made with the HTML, not parsed back out of it), keyboard and all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_html_is_resent_as_the_same_part_in_plain_text() {
+    let api = MockApi::start().await;
+    let _bot = Bot::start_with(&api, long_answer_handle("plain-fallback"), TOKEN, |_| {}).await;
+    let rejected = Fault::Error(
+        400,
+        "Bad Request: can't parse entities: Unsupported start tag \"zebra\"".into(),
+    );
+    // The second part of the long answer is rejected.
+    api.fail_every("sendMessage", rejected.clone(), 2, 1);
+    api.say(1, LONG_QUESTION);
+    api.wait_for("sendMessage", |c| {
+        c.ok() && c.params.get("reply_markup").is_some()
+    })
+    .await;
+    let calls = api.calls_of("sendMessage");
+    assert_eq!(calls[1].status, 400);
+    let (failed, resent) = (&calls[1], &calls[2]);
+    assert!(resent.ok() && resent.params.get("parse_mode").is_none());
+    let shown = hitbot_testkit::parse_html(failed.text()).unwrap();
+    assert_eq!(resent.text(), shown.trim());
+    assert!(resent.text().starts_with("Paragraph "), "{}", resent.text());
+    assert!(resent.text().contains("zebra facts & <figures>"));
+    // The other parts went as HTML, and every paragraph arrived once.
+    let sent = api.sent_to(1);
+    assert!(sent.iter().filter(|c| c.seq != resent.seq).all(is_html));
+    let all: String = sent
+        .iter()
+        .map(|c| match is_html(c) {
+            true => hitbot_testkit::parse_html(c.text()).unwrap(),
+            false => c.text().to_string(),
+        })
+        .collect();
+    for i in 1..=60 {
+        assert_eq!(
+            all.matches(&format!("Paragraph {i}: ")).count(),
+            1,
+            "paragraph {i}"
+        );
+    }
+
+    // A one-part answer rejected: sent plain with its buttons.
+    api.fail_next_in("sendMessage", Some(2), rejected, 1);
+    api.say(2, QUESTION);
+    let reply = api.reply_in(2).await;
+    assert!(!is_html(&reply));
+    assert!(reply.text().starts_with("AHIMA\n\n"), "{}", reply.text());
+    assert!(reply.text().contains("\n\nSource: "), "{}", reply.text());
+    assert!(reply.all_buttons().contains(&"f:+:org-ahima".to_string()));
 }
 
 // ---------------------------------------------------------------------------------------------

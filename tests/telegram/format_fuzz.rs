@@ -1,13 +1,18 @@
 //! Property tests for the Telegram formatter and splitter: any text gives parts of at most 4096
-//! characters that are valid Telegram HTML. `PROPTEST_CASES` sets the number of cases.
+//! characters that are valid Telegram HTML, and a plain text that says exactly what the HTML shows
+//! (as the mock Bot API's HTML parser reads it). `PROPTEST_CASES` sets the number of cases.
 
+use hitbot_telegram::format::{
+    escape, render_reply, reply_html, split_for_telegram, split_rendered, MAX_MESSAGE_LEN,
+};
+use hitbot_testkit::{advisor, parse_html};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
-use hitbot_telegram::format::{
-    escape_html, html_to_plain, render_reply, reply_html, split_for_telegram, MAX_MESSAGE_LEN,
-};
-use hitbot_testkit::advisor;
+/// The text Telegram shows for `html` (valid HTML only).
+fn shown(html: &str) -> String {
+    parse_html(html).unwrap_or_else(|e| panic!("{e}: {html:?}"))
+}
 
 fn config() -> ProptestConfig {
     ProptestConfig {
@@ -100,7 +105,7 @@ fn any_text() -> impl Strategy<Value = String> {
 
 /// Our kind of HTML: escaped text in (possibly nested) b / i / code tags, with line breaks.
 fn our_html() -> impl Strategy<Value = String> {
-    let leaf = any_text().prop_map(|t| escape_html(&t));
+    let leaf = any_text().prop_map(|t| escape(&t));
     leaf.prop_recursive(3, 12, 4, |inner| {
         prop_oneof![
             (prop::sample::select(vec!["b", "i", "code"]), inner.clone())
@@ -119,8 +124,8 @@ fn check_parts(html: &str, parts: &[String], limit: usize) -> Result<(), TestCas
     }
     // No visible text is lost (whitespace aside).
     let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    let joined: String = parts.iter().map(|p| html_to_plain(p)).collect();
-    prop_assert_eq!(squash(&joined), squash(&html_to_plain(html)));
+    let joined: String = parts.iter().map(|p| shown(p)).collect();
+    prop_assert_eq!(squash(&joined), squash(&shown(html)));
     Ok(())
 }
 
@@ -136,13 +141,20 @@ proptest! {
         prop_assert!(valid_html(&reply_html(&reply)).is_ok());
         let parts = split_for_telegram(&rendered.html, MAX_MESSAGE_LEN);
         check_parts(&rendered.html, &parts, MAX_MESSAGE_LEN)?;
+        // The plain fallback says what the HTML shows, part by part.
+        prop_assert_eq!(&rendered.plain, &shown(&rendered.html));
+        for part in split_rendered(&rendered, MAX_MESSAGE_LEN) {
+            let html_part = shown(&part.html);
+            prop_assert_eq!(part.plain.as_str(), html_part.trim());
+            prop_assert!(utf16_len(&part.plain) <= MAX_MESSAGE_LEN);
+        }
     }
 
     #[test]
     fn escaped_text_round_trips(t in any_text()) {
-        let html = escape_html(&t);
+        let html = escape(&t);
         prop_assert!(valid_html(&html).is_ok());
-        prop_assert_eq!(html_to_plain(&html), t);
+        prop_assert_eq!(shown(&html), t);
     }
 
     #[test]

@@ -11,16 +11,83 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 
-use hitbot_knowledge::{Career, Fingerprint, Knowledge};
+use hitbot_knowledge::{Career, CareerLabels, Fingerprint, Knowledge};
 
 /// Chart width in pixels; the height follows from the number of rows.
 pub const WIDTH: u32 = 1000;
-/// The small print under every chart.
-pub const SOURCE_LINE: &str =
-    "Source: BLS via computerscience.org guide (2021 medians; growth 2021-31)";
-const SUBTITLE: &str = "Median annual salary 2021 (USD) and projected job growth 2021\u{2013}31";
 /// Part of every fingerprint: bump it when the drawing changes, so cached uploads are replaced.
-const CHART_VERSION: &str = "chart-1";
+const CHART_VERSION: &str = "chart-2";
+
+/// The small print under every chart and card: where the figures come from and what they are
+/// ("Source: BLS via computerscience.org guide (2021 medians; growth 2021-31)").
+pub fn source_line(labels: &CareerLabels) -> String {
+    let what = [
+        (!labels.salary_year.is_empty()).then(|| format!("{} medians", labels.salary_year)),
+        (!labels.growth_period.is_empty()).then(|| format!("growth {}", labels.growth_period)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("; ");
+    match (labels.source.is_empty(), what.is_empty()) {
+        (false, false) => format!("Source: {} ({what})", labels.source),
+        (false, true) => format!("Source: {}", labels.source),
+        (true, false) => format!("Figures: {what}"),
+        (true, true) => "Source: the knowledge's career table".to_string(),
+    }
+}
+
+/// "Median salary 2021" (the year when the knowledge gives one).
+pub fn salary_label(labels: &CareerLabels) -> String {
+    join_label("Median salary", &labels.salary_year)
+}
+
+/// "Growth 2021-31" (the period when the knowledge gives one).
+pub fn growth_label(labels: &CareerLabels) -> String {
+    join_label("Growth", &labels.growth_period)
+}
+
+fn join_label(what: &str, when: &str) -> String {
+    if when.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what} {when}")
+    }
+}
+
+fn subtitle(labels: &CareerLabels) -> String {
+    format!(
+        "{} (USD) and projected job {}",
+        join_label("Median annual salary", &labels.salary_year),
+        join_label("growth", &labels.growth_period.replace('-', "\u{2013}"))
+    )
+}
+
+/// The career table of the knowledge: its rows (`[entry.career]`, in file order) and what their
+/// figures are (`guide.toml` `[careers]`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CareerTable {
+    pub rows: Vec<Career>,
+    pub labels: CareerLabels,
+}
+
+impl CareerTable {
+    pub fn of(knowledge: &Knowledge) -> CareerTable {
+        CareerTable {
+            rows: career_rows(knowledge),
+            labels: knowledge.guide.careers.clone(),
+        }
+    }
+
+    /// Equal fingerprints draw equal charts (rows, labels and the drawing's version).
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.rows, &self.labels)
+    }
+
+    pub fn source_line(&self) -> String {
+        source_line(&self.labels)
+    }
+}
 
 // Layout, in pixels.
 const MARGIN: i32 = 40;
@@ -61,21 +128,22 @@ pub fn career_rows(knowledge: &Knowledge) -> Vec<Career> {
 }
 
 /// The chart of every career path: median salaries as bars, highest first, with the growth beside each.
-pub fn careers_png(rows: &[Career]) -> Result<Vec<u8>, ChartError> {
-    let mut rows = rows.to_vec();
+pub fn careers_png(table: &CareerTable) -> Result<Vec<u8>, ChartError> {
+    let mut rows = table.rows.clone();
     rows.sort_by_key(|r| std::cmp::Reverse(r.median_salary));
-    render(
-        "Career paths for health information technicians",
-        SUBTITLE,
-        &rows,
-    )
+    let title = if table.labels.title.is_empty() {
+        "Career paths"
+    } else {
+        table.labels.title.as_str()
+    };
+    render(title, &table.labels, &rows)
 }
 
 /// A two-bar chart comparing two career paths, in the order given.
-pub fn compare_png(a: &Career, b: &Career) -> Result<Vec<u8>, ChartError> {
+pub fn compare_png(a: &Career, b: &Career, labels: &CareerLabels) -> Result<Vec<u8>, ChartError> {
     render(
         &format!("{} vs {}", a.name, b.name),
-        SUBTITLE,
+        labels,
         &[a.clone(), b.clone()],
     )
 }
@@ -106,9 +174,13 @@ pub fn percent(growth: f64) -> String {
 
 /// A stable fingerprint (FNV-1a, 64 bit) of the rows and the chart's design: equal fingerprints draw equal
 /// charts. The Telegram front end keys its uploaded `file_id` on it, so an edited salary is re-uploaded.
-pub fn fingerprint(rows: &[Career]) -> String {
+pub fn fingerprint(rows: &[Career], labels: &CareerLabels) -> String {
     let mut hash = Fingerprint::new();
-    hash.field(CHART_VERSION);
+    hash.field(CHART_VERSION)
+        .field(&labels.title)
+        .field(&labels.salary_year)
+        .field(&labels.growth_period)
+        .field(&labels.source);
     for r in rows {
         hash.field(&r.name)
             .field(&r.education)
@@ -133,15 +205,15 @@ impl ChartCache {
 
     /// The careers chart for `rows` with its fingerprint; drawn only when the rows changed since the
     /// last call.
-    pub fn careers(&self, rows: &[Career]) -> Result<(String, Arc<Vec<u8>>), ChartError> {
-        let key = fingerprint(rows);
+    pub fn careers(&self, table: &CareerTable) -> Result<(String, Arc<Vec<u8>>), ChartError> {
+        let key = table.fingerprint();
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((k, png)) = last.as_ref() {
             if *k == key {
                 return Ok((key, Arc::clone(png)));
             }
         }
-        let png = Arc::new(careers_png(rows)?);
+        let png = Arc::new(careers_png(table)?);
         *last = Some((key.clone(), Arc::clone(&png)));
         Ok((key, png))
     }
@@ -271,7 +343,7 @@ impl Canvas {
 }
 
 /// Draws the bar chart and encodes it as PNG.
-fn render(title: &str, subtitle: &str, rows: &[Career]) -> Result<Vec<u8>, ChartError> {
+fn render(title: &str, labels: &CareerLabels, rows: &[Career]) -> Result<Vec<u8>, ChartError> {
     if rows.is_empty() {
         return Err(ChartError::NoData);
     }
@@ -296,7 +368,7 @@ fn render(title: &str, subtitle: &str, rows: &[Career]) -> Result<Vec<u8>, Chart
         MARGIN,
         28,
     );
-    canvas.text(subtitle, style(false, 23.0, MUTED), MARGIN, 82);
+    canvas.text(&subtitle(labels), style(false, 23.0, MUTED), MARGIN, 82);
 
     let name_style = style(true, 28.0, INK);
     let salary_inside = style(true, 28.0, BACKGROUND);
@@ -362,7 +434,12 @@ fn render(title: &str, subtitle: &str, rows: &[Career]) -> Result<Vec<u8>, Chart
     }
 
     let small = style(false, 20.0, MUTED);
-    canvas.text(SOURCE_LINE, small, MARGIN, height - 18 - small.cap_height());
+    canvas.text(
+        &source_line(labels),
+        small,
+        MARGIN,
+        height - 18 - small.cap_height(),
+    );
     encode(&canvas.rgb, canvas.width, canvas.height)
 }
 
@@ -427,19 +504,52 @@ mod tests {
         let a = [row("Coder", 46_660, 7.0)];
         let b = [row("Coder", 46_661, 7.0)];
         let c = [row("Coder", 46_660, 8.0)];
-        assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
-        assert_ne!(fingerprint(&a), fingerprint(&b));
-        assert_ne!(fingerprint(&a), fingerprint(&c));
+        let l = CareerLabels::default();
+        assert_eq!(fingerprint(&a, &l), fingerprint(&a.clone(), &l));
+        assert_ne!(fingerprint(&a, &l), fingerprint(&b, &l));
+        assert_ne!(fingerprint(&a, &l), fingerprint(&c, &l));
+        let other_year = CareerLabels {
+            salary_year: "2030".into(),
+            ..CareerLabels::default()
+        };
+        assert_ne!(fingerprint(&a, &l), fingerprint(&a, &other_year));
+    }
+
+    fn table(rows: &[Career]) -> CareerTable {
+        CareerTable {
+            rows: rows.to_vec(),
+            labels: CareerLabels {
+                salary_year: "2021".into(),
+                growth_period: "2021-31".into(),
+                source: "BLS".into(),
+                ..CareerLabels::default()
+            },
+        }
+    }
+
+    #[test]
+    fn labels_come_from_the_knowledge() {
+        let t = table(&[]);
+        assert_eq!(
+            t.source_line(),
+            "Source: BLS (2021 medians; growth 2021-31)"
+        );
+        assert_eq!(salary_label(&t.labels), "Median salary 2021");
+        assert_eq!(growth_label(&CareerLabels::default()), "Growth");
     }
 
     #[test]
     fn no_rows_is_an_error_not_an_empty_picture() {
-        assert!(matches!(careers_png(&[]), Err(ChartError::NoData)));
+        assert!(matches!(careers_png(&table(&[])), Err(ChartError::NoData)));
     }
 
     #[test]
     fn a_chart_is_a_png_of_the_expected_width() {
-        let png = careers_png(&[row("Coder", 46_660, 7.0), row("Analyst", 100_910, 36.0)]).unwrap();
+        let png = careers_png(&table(&[
+            row("Coder", 46_660, 7.0),
+            row("Analyst", 100_910, 36.0),
+        ]))
+        .unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         // IHDR: width and height, big-endian, right after the chunk header.
         assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), WIDTH);
@@ -450,12 +560,12 @@ mod tests {
     #[test]
     fn the_cache_draws_again_only_when_the_rows_change() {
         let cache = ChartCache::new();
-        let rows = [row("Coder", 46_660, 7.0)];
+        let rows = table(&[row("Coder", 46_660, 7.0)]);
         let (k1, first) = cache.careers(&rows).unwrap();
         let (k2, second) = cache.careers(&rows).unwrap();
         assert_eq!(k1, k2);
         assert!(Arc::ptr_eq(&first, &second), "same rows: the same bytes");
-        let (k3, third) = cache.careers(&[row("Coder", 50_000, 7.0)]).unwrap();
+        let (k3, third) = cache.careers(&table(&[row("Coder", 50_000, 7.0)])).unwrap();
         assert_ne!(k1, k3);
         assert!(!Arc::ptr_eq(&first, &third));
     }

@@ -9,7 +9,7 @@
 
 use crate::chart::{self, ChartError};
 use hitbot_knowledge::spelling::{max_edits, osa_distance};
-use hitbot_knowledge::{Career, Entry, Knowledge};
+use hitbot_knowledge::{Career, CareerLabels, Entry, Knowledge};
 
 /// Why two paths could not be compared. The messages are meant for the person who asked.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -66,6 +66,8 @@ pub struct PathCard {
 pub struct Comparison {
     pub left: PathCard,
     pub right: PathCard,
+    /// What the figures are (`guide.toml` `[careers]`): the year, the period, the source.
+    pub labels: CareerLabels,
 }
 
 /// The career-path entries (those with an `[entry.career]` row), in file order.
@@ -193,6 +195,7 @@ fn pair(left: &Entry, right: &Entry, knowledge: &Knowledge) -> Result<Comparison
     Ok(Comparison {
         left: left_card,
         right: right_card,
+        labels: knowledge.guide.careers.clone(),
     })
 }
 
@@ -287,8 +290,13 @@ impl Comparison {
             } else {
                 (b, a)
             };
+            let period = if self.labels.growth_period.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", self.labels.growth_period)
+            };
             out.push(format!(
-                "{} is projected to grow faster ({} vs {}, 2021-31).",
+                "{} is projected to grow faster ({} vs {}{period}).",
                 hi.name,
                 chart::percent(hi.growth_percent),
                 chart::percent(lo.growth_percent)
@@ -298,22 +306,31 @@ impl Comparison {
     }
 
     /// The rows of the card as (label, left, right), in display order.
-    pub fn rows(&self) -> Vec<(&'static str, String, String)> {
+    pub fn rows(&self) -> Vec<(String, String, String)> {
         let (a, b) = (&self.left.career, &self.right.career);
         vec![
             (
-                "Median salary 2021",
+                chart::salary_label(&self.labels),
                 chart::dollars(a.median_salary),
                 chart::dollars(b.median_salary),
             ),
             (
-                "Growth 2021-31",
+                chart::growth_label(&self.labels),
                 chart::percent(a.growth_percent),
                 chart::percent(b.growth_percent),
             ),
-            ("Education", a.education.clone(), b.education.clone()),
-            ("Experience", a.experience.clone(), b.experience.clone()),
+            ("Education".into(), a.education.clone(), b.education.clone()),
+            (
+                "Experience".into(),
+                a.experience.clone(),
+                b.experience.clone(),
+            ),
         ]
+    }
+
+    /// The small print: where the figures come from.
+    pub fn source_line(&self) -> String {
+        chart::source_line(&self.labels)
     }
 
     /// The card as plain text for the terminal: a two-column table, what each job is, the highlights and
@@ -351,13 +368,13 @@ impl Comparison {
         for h in self.highlights() {
             out.push_str(&format!("• {h}\n"));
         }
-        out.push_str(chart::SOURCE_LINE);
+        out.push_str(&self.source_line());
         out
     }
 
     /// The two-bar chart of this comparison.
     pub fn chart_png(&self) -> Result<Vec<u8>, ChartError> {
-        chart::compare_png(&self.left.career, &self.right.career)
+        chart::compare_png(&self.left.career, &self.right.career, &self.labels)
     }
 }
 
@@ -746,7 +763,8 @@ mod tests {
             c.median_salary = 46_660;
             c.growth_percent = 7.0;
         }
-        let text = compare("coder", "analyst", &k).unwrap().to_text();
+        let card = compare("coder", "analyst", &k).unwrap();
+        let text = card.to_text();
         assert!(
             text.starts_with("Clinical coder vs Data analyst\n"),
             "{text}"
@@ -761,6 +779,6 @@ mod tests {
             text.contains("Clinical coder is projected to grow faster"),
             "{text}"
         );
-        assert!(text.ends_with(chart::SOURCE_LINE), "{text}");
+        assert!(text.ends_with(&card.source_line()), "{text}");
     }
 }

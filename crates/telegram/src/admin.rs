@@ -19,7 +19,7 @@ use hitbot_store::Store;
 
 use super::commands::AdminCommand;
 use super::delivery::OutMessage;
-use super::format::{escape_html, Rendered};
+use super::format::{Doc, Rendered};
 use super::handlers::App;
 
 /// The period a report covers when none is given.
@@ -36,54 +36,54 @@ pub async fn run(
     args: &str,
 ) {
     log::info!("chat {chat}: admin command {command:?}");
-    let html = match command {
+    let rendered = match command {
         AdminCommand::Reload => reload(&app.handle).await,
         AdminCommand::Stats | AdminCommand::Unanswered => {
             report(app.store_path.clone(), command, args).await
         }
     };
-    let rendered = Rendered {
-        html,
-        keyboard: Vec::new(),
-    };
     app.outbox.send(OutMessage::new(chat, &rendered, reply_to));
 }
 
 /// Reloads the knowledge (on the blocking pool: it may build an index) and says how it went.
-pub async fn reload(handle: &AdvisorHandle) -> String {
+pub async fn reload(handle: &AdvisorHandle) -> Rendered {
     let h = handle.clone();
     match tokio::task::spawn_blocking(move || h.reload()).await {
-        Ok(Ok(Reloaded::Swapped { entries })) => format!("Reloaded: {entries} entries"),
+        Ok(Ok(Reloaded::Swapped { entries })) => {
+            Rendered::text(&format!("Reloaded: {entries} entries"))
+        }
         Ok(Ok(Reloaded::Unchanged { entries })) => {
-            format!("Reloaded: {entries} entries (no changes)")
+            Rendered::text(&format!("Reloaded: {entries} entries (no changes)"))
         }
         Ok(Err(e)) => {
             log::warn!(
                 "reload: the edited knowledge was not loaded; still serving the old one.\n{e}"
             );
-            format!(
-                "<b>Reload failed</b>: still serving the previous knowledge ({} entries).\n\n{}",
-                handle.get().knowledge().entries.len(),
-                escape_html(&e.to_string())
-            )
+            Doc::new()
+                .bold("Reload failed")
+                .text(&format!(
+                    ": still serving the previous knowledge ({} entries).\n\n{e}",
+                    handle.get().knowledge().entries.len(),
+                ))
+                .done(Vec::new())
         }
         Err(e) => {
             log::error!("reload: {e}");
-            "Reload failed (see the log); still serving the previous knowledge.".to_string()
+            Rendered::text("Reload failed (see the log); still serving the previous knowledge.")
         }
     }
 }
 
 /// `/stats` or `/unanswered` over the store, for the period in `args` (`24h`, `7d`, `2w`...).
-async fn report(path: Option<PathBuf>, command: AdminCommand, args: &str) -> String {
+async fn report(path: Option<PathBuf>, command: AdminCommand, args: &str) -> Rendered {
     let Some(path) = path else {
-        return "No operator store is configured.".to_string();
+        return Rendered::text("No operator store is configured.");
     };
     let since = match args.trim() {
         "" => DEFAULT_SINCE,
         text => match report::parse_since(text) {
             Ok(d) => d,
-            Err(e) => return escape_html(&e),
+            Err(e) => return Rendered::text(&e),
         },
     };
     let built = tokio::task::spawn_blocking(move || {
@@ -99,14 +99,14 @@ async fn report(path: Option<PathBuf>, command: AdminCommand, args: &str) -> Str
     })
     .await;
     match built {
-        Ok(Ok(text)) => format!("<pre>{}</pre>", escape_html(text.trim_end())),
+        Ok(Ok(text)) => Doc::new().pre(text.trim_end()).done(Vec::new()),
         Ok(Err(e)) => {
             log::warn!("report: {e}");
-            format!("No report: {}", escape_html(&e.to_string()))
+            Rendered::text(&format!("No report: {e}"))
         }
         Err(e) => {
             log::error!("report: {e}");
-            "No report (see the log).".to_string()
+            Rendered::text("No report (see the log).")
         }
     }
 }

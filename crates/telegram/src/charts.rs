@@ -5,9 +5,11 @@
 //!   uploaded once per version of the career table: the outbox keeps Telegram's `file_id` under the
 //!   rows' fingerprint, so an edited salary (after a reload) is drawn and uploaded again.
 //! * `/compare A B`: the comparison card (HTML) and its two-bar chart. A bare `/compare` offers the
-//!   paths as buttons (`c:<id>`); after the first press, the others (`c:<id>:<id>`); the second press
-//!   sends the comparison. A name that matches no path gets the compare module's own explanation with
-//!   the path buttons.
+//!   paths as buttons (`c:<key>`); after the first press, the others (`c:<key>:<key>`); the second
+//!   press sends the comparison. Buttons name paths by [`PathKey`], looked up among the career paths
+//!   of the knowledge serving now; a key that matches none (a path removed since) gets the picker
+//!   again. A name that matches no path gets the compare module's own explanation with the path
+//!   buttons.
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use hitbot_careers::compare::{self, CompareError, Comparison};
 use hitbot_engine::advisor::Advisor;
 use hitbot_knowledge::Knowledge;
 
+use super::callback::PathKey;
 use super::delivery::{OutMessage, OutPhoto};
 use super::format::{self, PathChoice};
 use super::handlers::App;
@@ -28,23 +31,24 @@ const CAREERS_CAPTION: &str = "Career paths at a glance: median salary and proje
 /// Sends the careers chart (by `file_id` once uploaded); nothing when the knowledge has no career
 /// table.
 pub fn send_careers_chart(app: &App, advisor: &Advisor, chat: ChatId, reply_to: Option<MessageId>) {
-    let rows = chart::career_rows(advisor.knowledge());
-    if rows.is_empty() {
+    let table = chart::CareerTable::of(advisor.knowledge());
+    if table.rows.is_empty() {
         return;
     }
-    let key = format!("careers-{}", chart::fingerprint(&rows));
+    let key = format!("careers-{}", table.fingerprint());
+    let caption = format!("{CAREERS_CAPTION}\n{}", table.source_line());
     let charts = Arc::clone(&app.charts);
     app.outbox.send_photo(OutPhoto {
         chat,
         key,
-        render: Arc::new(move || match charts.careers(&rows) {
+        render: Arc::new(move || match charts.careers(&table) {
             Ok((_, png)) => Some(png),
             Err(e) => {
                 log::error!("the careers chart cannot be drawn: {e}");
                 None
             }
         }),
-        caption: format!("{CAREERS_CAPTION}\n{}", chart::SOURCE_LINE),
+        caption,
         file_name: "careers.png",
         reply_to,
     });
@@ -76,10 +80,10 @@ pub fn compare_command(
 }
 
 /// The first path was pressed: ask for the second.
-pub fn compare_second(app: &App, advisor: &Advisor, chat: ChatId, first: &str) {
+pub fn compare_second(app: &App, advisor: &Advisor, chat: ChatId, first: PathKey) {
     let knowledge = advisor.knowledge();
     let paths = choices(knowledge);
-    let rendered = match paths.iter().find(|(id, _)| id == first) {
+    let rendered = match paths.iter().find(|(id, _)| first.is(id)) {
         Some(first) => format::compare_pick_second(first, &paths),
         // The path was removed since the button was made.
         None => format::compare_pick_first(&compare::usage(knowledge), &paths),
@@ -88,14 +92,17 @@ pub fn compare_second(app: &App, advisor: &Advisor, chat: ChatId, first: &str) {
 }
 
 /// Both paths were pressed: the comparison.
-pub fn compare_pair(app: &App, advisor: &Advisor, chat: ChatId, a: &str, b: &str) {
+pub fn compare_pair(app: &App, advisor: &Advisor, chat: ChatId, a: PathKey, b: PathKey) {
     let knowledge = advisor.knowledge();
-    let known = |id: &str| compare::paths(knowledge).iter().any(|e| e.id == id);
-    if known(a) && known(b) {
-        match compare::compare(a, b, knowledge) {
+    let paths = compare::paths(knowledge);
+    let id = |key: PathKey| paths.iter().find(|e| key.is(&e.id)).map(|e| e.id.as_str());
+    match (id(a), id(b)) {
+        (Some(a), Some(b)) => match compare::compare(a, b, knowledge) {
             Ok(c) => return send_comparison(app, chat, &c, None),
             Err(e) => log::debug!("compare {a} {b}: {e}"),
-        }
+        },
+        // A path removed or renamed since the buttons were made.
+        _ => log::debug!("compare {a} {b}: no such career path"),
     }
     let rendered = format::compare_pick_first(&compare::usage(knowledge), &choices(knowledge));
     app.outbox.send(OutMessage::new(chat, &rendered, None));
@@ -106,12 +113,16 @@ fn send_comparison(app: &App, chat: ChatId, c: &Comparison, reply_to: Option<Mes
     app.outbox
         .send(OutMessage::new(chat, &format::comparison(c), reply_to));
     let (a, b) = (c.left.career.clone(), c.right.career.clone());
-    let key = format!("compare-{}", chart::fingerprint(&[a.clone(), b.clone()]));
-    let caption = format!("{} vs {}\n{}", a.name, b.name, chart::SOURCE_LINE);
+    let labels = c.labels.clone();
+    let key = format!(
+        "compare-{}",
+        chart::fingerprint(&[a.clone(), b.clone()], &labels)
+    );
+    let caption = format!("{} vs {}\n{}", a.name, b.name, c.source_line());
     app.outbox.send_photo(OutPhoto {
         chat,
         key,
-        render: Arc::new(move || match chart::compare_png(&a, &b) {
+        render: Arc::new(move || match chart::compare_png(&a, &b, &labels) {
             Ok(png) => Some(Arc::new(png)),
             Err(e) => {
                 log::error!("the comparison chart cannot be drawn: {e}");

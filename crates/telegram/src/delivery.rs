@@ -6,21 +6,22 @@
 //!   is failing (teloxide sleeps 10 s on any 5xx before returning the error) never stalls the others.
 //! * Sends go through teloxide's `Throttle` (Telegram's rate limits; it retries 429s) unless
 //!   `[telegram] throttle = false`. On top of it, network errors, 5xx answers and 429s are retried
-//!   here with bounded exponential backoff (`send_attempts`).
+//!   with bounded exponential backoff (`send_attempts`) by the one retry helper, [`retry`].
 //! * 403 (blocked, kicked, deactivated) and "chat not found" are logged once and the chat's queued
-//!   messages are dropped. HTML that Telegram rejects is resent as plain text.
+//!   messages are dropped. A part whose HTML Telegram rejects is resent as the same part's plain
+//!   text (made with the HTML, never parsed out of it).
 //! * `answerCallbackQuery`, `answerInlineQuery`, `sendChatAction` and edits are not limited or retried
-//!   by `Throttle`; they run as tracked side tasks with their own short retry.
+//!   by `Throttle`; they run as tracked side tasks with a short retry (few attempts, no long waits).
 //! * Photos (charts) are uploaded once per picture: the `file_id` Telegram returns is kept under the
 //!   photo's key (the chart's fingerprint) and sent instead of the bytes afterwards. A picture is drawn
 //!   only when it has to be uploaded.
 //!
-//! Shutdown waits (bounded) for [`Outbox::drain`].
+//! Every delivery task and side call runs on the outbox's [`TaskTracker`]; at shutdown
+//! [`Outbox::drain`] closes it, lets idle delivery tasks end at once, and waits (bounded) for the rest.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,10 +39,13 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use super::format::{self, Keyboard, Rendered};
-use super::secrets::redact;
+use hitbot_engine::cache::Cache;
+
+use super::format::{self, Keyboard, Part, Rendered};
+use super::retry::{classify, describe, retry, Backoff, Failure};
 
 /// A per-chat delivery task that has had nothing to do for this long ends (a new one starts on demand).
 const IDLE: Duration = Duration::from_secs(60);
@@ -52,7 +56,7 @@ const SIDE_ATTEMPTS: u32 = 3;
 /// A `retry_after` longer than this is not waited for on side calls (the query would be stale).
 const SIDE_MAX_WAIT: Duration = Duration::from_secs(5);
 /// Uploaded photos remembered at most (a knowledge version has one careers chart and a few
-/// comparisons; old versions' charts are never asked for again).
+/// comparisons; old versions' charts are never asked for again, and are the first forgotten).
 const MAX_FILE_IDS: usize = 256;
 
 /// Telegram's limits for bots: about 30 messages a second overall, 1 a second in one chat, 20 a minute
@@ -101,94 +105,23 @@ impl Api {
     }
 }
 
-/// How to deal with a failed request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// Worth another try, after at least this long (network error, 5xx, 429).
-    Transient(Duration),
-    /// The group became a supergroup: send there instead.
-    Migrated(ChatId),
-    /// Telegram could not parse our HTML (a bug here): send as plain text instead.
-    BadHtml,
-    /// The chat cannot receive messages from us any more (blocked, kicked, not found).
-    Gone(String),
-    /// Anything else: retrying would fail the same way.
-    Permanent,
-}
-
-/// Sorts an error into what to do about it. teloxide drops the HTTP status, so a 5xx is recognised
-/// by elimination: an unknown API error whose description is not a 4xx one (`Bad Request: ...`,
-/// `Forbidden: ...`), or a body that is not JSON at all (an HTML 502 page from a proxy).
-pub fn classify(error: &RequestError) -> Failure {
-    match error {
-        RequestError::RetryAfter(s) => Failure::Transient(s.duration()),
-        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
-            Failure::Transient(Duration::ZERO)
-        }
-        RequestError::MigrateToChatId(to) => Failure::Migrated(*to),
-        RequestError::Api(ApiError::CantParseEntities(_)) => Failure::BadHtml,
-        RequestError::Api(ApiError::ChatNotFound) => Failure::Gone("chat not found".into()),
-        RequestError::Api(api) => {
-            let description = match api {
-                ApiError::Unknown(d) => d.clone(),
-                known => known.to_string(),
-            };
-            if description.starts_with("Forbidden")
-                || description.starts_with("Unauthorized: bot was kicked")
-            {
-                Failure::Gone(description)
-            } else if matches!(api, ApiError::Unknown(_)) && is_server_error(&description) {
-                Failure::Transient(Duration::ZERO)
-            } else {
-                Failure::Permanent
-            }
-        }
+/// How sends are retried (`[telegram] send_attempts`, `retry_backoff`).
+pub fn send_backoff(attempts: u32, first: Duration) -> Backoff {
+    Backoff {
+        attempts: Some(attempts.max(1)),
+        first,
+        max: MAX_BACKOFF,
+        longest_retry_after: None,
+        level: log::Level::Debug,
     }
 }
 
-fn is_server_error(description: &str) -> bool {
-    const CLIENT_ERRORS: &[&str] = &[
-        "Bad Request",
-        "Unauthorized",
-        "Forbidden",
-        "Not Found",
-        "Conflict",
-        "Too Many Requests",
-    ];
-    !CLIENT_ERRORS.iter().any(|p| description.starts_with(p))
-}
-
-/// An error as it may be logged: without the token.
-pub fn describe(error: &RequestError) -> String {
-    redact(&error.to_string())
-}
-
-/// Wait before attempt `attempt + 1`: `base`, 2×, 4×… capped, plus a little jitter so that chats
-/// failing together do not retry in lockstep.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let exp = base.saturating_mul(1 << attempt.saturating_sub(1).min(6));
-    let jitter_ms = u64::from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos()),
-    ) % (base.as_millis() as u64 / 4 + 1);
-    exp.min(MAX_BACKOFF) + Duration::from_millis(jitter_ms)
-}
-
-/// Retry settings for sends.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts per message part, the first included (`[telegram] send_attempts`).
-    pub attempts: u32,
-    /// Wait before the second attempt; doubled for each further one.
-    pub backoff: Duration,
-}
-
-/// A message for one chat: HTML parts sent in order, the keyboard under the last one.
+/// A message for one chat: parts sent in order, the keyboard under the last one.
 #[derive(Debug, Clone)]
 pub struct OutMessage {
     pub chat: ChatId,
-    pub parts: Vec<String>,
+    /// Each part's HTML, and its plain text in case Telegram rejects the HTML.
+    pub parts: Vec<Part>,
     pub keyboard: Option<InlineKeyboardMarkup>,
     /// In groups, the user's message the reply answers.
     pub reply_to: Option<MessageId>,
@@ -199,7 +132,7 @@ impl OutMessage {
     pub fn new(chat: ChatId, rendered: &Rendered, reply_to: Option<MessageId>) -> OutMessage {
         OutMessage {
             chat,
-            parts: format::split_for_telegram(&rendered.html, format::MAX_MESSAGE_LEN),
+            parts: format::split_rendered(rendered, format::MAX_MESSAGE_LEN),
             keyboard: markup(&rendered.keyboard),
             reply_to,
         }
@@ -267,35 +200,38 @@ enum Outcome {
 /// Per-chat ordered delivery with retry, plus tracked side calls.
 pub struct Outbox {
     api: Api,
-    policy: RetryPolicy,
+    /// How sends (messages, photos) are retried.
+    send: Backoff,
+    /// How side calls are retried: a few quick attempts, since a callback or inline query can only
+    /// be answered for a few seconds.
+    side: Backoff,
     /// The queue of each chat with a live delivery task.
-    chats: Mutex<HashMap<ChatId, mpsc::UnboundedSender<(Job, Pending)>>>,
-    /// Jobs and side calls not finished yet (for a bounded drain at shutdown).
-    pending: AtomicUsize,
+    chats: Mutex<HashMap<ChatId, mpsc::UnboundedSender<Job>>>,
+    /// Every delivery task and side call, so that a stop can wait for what is still going out.
+    tasks: TaskTracker,
+    /// Cancelled when draining starts: a delivery task with nothing queued ends at once instead of
+    /// idling for a minute.
+    closing: CancellationToken,
     /// Telegram's `file_id` of each photo uploaded, by the photo's key.
-    file_ids: Mutex<HashMap<String, String>>,
-}
-
-/// Decrements `pending` when a job or side call ends, however it ends.
-struct Pending(Arc<Outbox>);
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        self.0.pending.fetch_sub(1, Ordering::AcqRel);
-    }
+    file_ids: Cache<String, String>,
 }
 
 impl Outbox {
-    pub fn new(api: Api, policy: RetryPolicy) -> Arc<Outbox> {
+    /// An outbox sending through `api`, retrying sends as `send` says (see [`send_backoff`]).
+    pub fn new(api: Api, send: Backoff) -> Arc<Outbox> {
         Arc::new(Outbox {
             api,
-            policy: RetryPolicy {
-                attempts: policy.attempts.max(1),
-                backoff: policy.backoff,
+            send,
+            side: Backoff {
+                attempts: Some(SIDE_ATTEMPTS),
+                longest_retry_after: Some(SIDE_MAX_WAIT),
+                level: log::Level::Debug,
+                ..send
             },
             chats: Mutex::new(HashMap::new()),
-            pending: AtomicUsize::new(0),
-            file_ids: Mutex::new(HashMap::new()),
+            tasks: TaskTracker::new(),
+            closing: CancellationToken::new(),
+            file_ids: Cache::new(MAX_FILE_IDS, None),
         })
     }
 
@@ -316,26 +252,15 @@ impl Outbox {
 
     /// The `file_id` Telegram gave the photo with this key, if it was uploaded.
     pub fn file_id(&self, key: &str) -> Option<String> {
-        self.file_ids
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
+        self.file_ids.get(&key.to_string())
     }
 
+    /// Keeps (or, with `None`, forgets) the `file_id` of the photo with this key.
     fn remember_file_id(&self, key: &str, file_id: Option<String>) {
-        let mut ids = self.file_ids.lock().unwrap_or_else(|e| e.into_inner());
-        match file_id {
-            Some(id) => {
-                if ids.len() >= MAX_FILE_IDS && !ids.contains_key(key) {
-                    ids.clear();
-                }
-                ids.insert(key.to_string(), id);
-            }
-            None => {
-                ids.remove(key);
-            }
-        }
+        self.file_ids
+            .update_at(key.to_string(), std::time::Instant::now(), |slot| {
+                *slot = file_id
+            });
     }
 
     /// Queues a keyboard change of a message the bot sent (after the chat's earlier messages).
@@ -350,14 +275,12 @@ impl Outbox {
 
     /// Answers a button press (stops the client's spinner), with a short retry.
     pub fn answer_callback(self: &Arc<Self>, id: CallbackQueryId, text: Option<String>) {
-        let api = self.api.clone();
-        let base = self.policy.backoff;
-        self.spawn_side(async move {
-            let result = side_retry(base, "answerCallbackQuery", || {
+        let outbox = Arc::clone(self);
+        self.tasks.spawn(async move {
+            let result = retry(&outbox.side, "answerCallbackQuery", || {
                 let (id, text) = (id.clone(), text.clone());
-                let api = api.clone();
-                async move {
-                    with_api!(&api, |r| {
+                async {
+                    with_api!(&outbox.api, |r| {
                         let mut req = r.answer_callback_query(id);
                         if let Some(t) = text {
                             req = req.text(t);
@@ -381,14 +304,12 @@ impl Outbox {
         button: Option<InlineQueryResultsButton>,
         cache_time: u32,
     ) {
-        let api = self.api.clone();
-        let base = self.policy.backoff;
-        self.spawn_side(async move {
-            let result = side_retry(base, "answerInlineQuery", || {
+        let outbox = Arc::clone(self);
+        self.tasks.spawn(async move {
+            let result = retry(&outbox.side, "answerInlineQuery", || {
                 let (id, results, button) = (id.clone(), results.clone(), button.clone());
-                let api = api.clone();
-                async move {
-                    with_api!(&api, |r| {
+                async {
+                    with_api!(&outbox.api, |r| {
                         let mut req = r.answer_inline_query(id, results).cache_time(cache_time);
                         if let Some(b) = button {
                             req = req.button(b);
@@ -407,7 +328,7 @@ impl Outbox {
     /// Shows "typing…" in a chat; best effort, one attempt.
     pub fn typing(self: &Arc<Self>, chat: ChatId) {
         let api = self.api.clone();
-        self.spawn_side(async move {
+        self.tasks.spawn(async move {
             let result = with_api!(&api, |r| r
                 .send_chat_action(chat, ChatAction::Typing)
                 .await
@@ -418,83 +339,69 @@ impl Outbox {
         });
     }
 
-    /// Waits until every queued message and side call has finished, or `deadline`; returns how many
-    /// had not.
-    pub async fn drain(&self, deadline: Instant) -> usize {
-        loop {
-            let left = self.pending.load(Ordering::Acquire);
-            if left == 0 || Instant::now() >= deadline {
-                return left;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+    /// Stops taking its time: idle delivery tasks end, and this waits until every queued message and
+    /// side call has finished, or `within` has passed. Returns how many tasks had not finished.
+    pub async fn drain(&self, within: Duration) -> usize {
+        self.closing.cancel();
+        self.tasks.close();
+        match tokio::time::timeout(within, self.tasks.wait()).await {
+            Ok(()) => 0,
+            Err(_late) => self.tasks.len(),
         }
     }
 
-    fn track(self: &Arc<Self>) -> Pending {
-        self.pending.fetch_add(1, Ordering::AcqRel);
-        Pending(Arc::clone(self))
-    }
-
-    fn spawn_side(self: &Arc<Self>, call: impl Future<Output = ()> + Send + 'static) {
-        let pending = self.track();
-        tokio::spawn(async move {
-            call.await;
-            drop(pending);
-        });
-    }
-
     fn enqueue(self: &Arc<Self>, chat: ChatId, job: Job) {
-        let pending = self.track();
         let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
         // The task removes its queue under this lock only once the queue is empty, so a job sent
         // here is never stranded.
         let job = match chats.get(&chat) {
-            Some(tx) => match tx.send((job, pending)) {
+            Some(tx) => match tx.send(job) {
                 Ok(()) => return,
                 Err(mpsc::error::SendError(back)) => back,
             },
-            None => (job, pending),
+            None => job,
         };
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(job);
         chats.insert(chat, tx);
-        tokio::spawn(Arc::clone(self).chat_task(chat, rx));
+        self.tasks.spawn(Arc::clone(self).chat_task(chat, rx));
     }
 
-    /// Delivers one chat's jobs in order; ends after `IDLE` without work.
-    async fn chat_task(
-        self: Arc<Self>,
-        chat: ChatId,
-        mut rx: mpsc::UnboundedReceiver<(Job, Pending)>,
-    ) {
+    /// Delivers one chat's jobs in order; ends after `IDLE` without work, or as soon as it has none
+    /// once draining has started.
+    async fn chat_task(self: Arc<Self>, chat: ChatId, mut rx: mpsc::UnboundedReceiver<Job>) {
         loop {
-            let (job, pending) = match tokio::time::timeout(IDLE, rx.recv()).await {
-                Ok(Some(item)) => item,
-                Ok(None) => return,
-                Err(_idle) => {
-                    let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
-                    match rx.try_recv() {
-                        Ok(item) => item,
-                        Err(_) => {
-                            chats.remove(&chat);
-                            return;
-                        }
-                    }
-                }
+            let job = tokio::select! {
+                biased;
+                job = rx.recv() => job,
+                () = self.closing.cancelled() => self.last_job(chat, &mut rx),
+                () = tokio::time::sleep(IDLE) => self.last_job(chat, &mut rx),
             };
+            let Some(job) = job else { return };
             let outcome = match job {
                 Job::Message(m) => self.deliver(m).await,
                 Job::Photo(p) => self.deliver_photo(p).await,
                 Job::EditMarkup { message, keyboard } => self.edit(chat, message, keyboard).await,
             };
-            drop(pending);
             if let Outcome::Gone(reason) = outcome {
                 let mut dropped = 0;
-                while let Ok((_job, pending)) = rx.try_recv() {
+                while rx.try_recv().is_ok() {
                     dropped += 1;
-                    drop(pending);
                 }
                 log::info!("chat {chat}: {reason}; reply dropped (and {dropped} queued)");
+            }
+        }
+    }
+
+    /// A job that came in at the last moment, or `None` after removing the chat's queue (under the
+    /// lock `enqueue` takes, so nothing can be sent to it afterwards).
+    fn last_job(&self, chat: ChatId, rx: &mut mpsc::UnboundedReceiver<Job>) -> Option<Job> {
+        let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
+        match rx.try_recv() {
+            Ok(job) => Some(job),
+            Err(_) => {
+                chats.remove(&chat);
+                None
             }
         }
     }
@@ -515,17 +422,19 @@ impl Outbox {
         outcome
     }
 
+    /// Sends one part as HTML, or as its plain text if Telegram rejects the HTML.
     async fn send_part(
         &self,
         chat: &mut ChatId,
-        mut text: String,
+        part: Part,
         keyboard: Option<&InlineKeyboardMarkup>,
         reply_to: Option<MessageId>,
     ) -> Outcome {
         let mut html = true;
         loop {
+            let text = if html { &part.html } else { &part.plain };
             let result = self
-                .retrying(chat, |chat| {
+                .sending(chat, "sendMessage", |chat| {
                     let text = text.clone();
                     async move {
                         with_api!(&self.api, |r| {
@@ -556,7 +465,6 @@ impl Outbox {
                         describe(&e)
                     );
                     html = false;
-                    text = format::html_to_plain(&text);
                 }
                 Err(failure) => return lost(*chat, failure),
             }
@@ -613,7 +521,7 @@ impl Outbox {
         p: &OutPhoto,
         file: InputFile,
     ) -> Result<Option<String>, (Failure, RequestError)> {
-        self.retrying(chat, |chat| {
+        self.sending(chat, "sendPhoto", |chat| {
             let file = file.clone();
             async move {
                 let sent = with_api!(&self.api, |r| {
@@ -634,43 +542,34 @@ impl Outbox {
         .await
     }
 
-    /// Runs a send until it succeeds, retrying transient failures (network, 5xx, 429) with backoff
-    /// up to `attempts` times and following a group's move to a supergroup. Any other failure, or the
-    /// last transient one, is returned with how to treat it.
-    async fn retrying<T, F, Fut>(
+    /// Runs a send through [`retry`], following a group's move to a supergroup once. A failure for
+    /// good is returned with how to treat it.
+    async fn sending<T, F, Fut>(
         &self,
         chat: &mut ChatId,
+        method: &str,
         mut call: F,
     ) -> Result<T, (Failure, RequestError)>
     where
         F: FnMut(ChatId) -> Fut,
         Fut: Future<Output = Result<T, RequestError>>,
     {
-        let mut attempt = 1;
+        let mut moved = false;
         loop {
-            let e = match call(*chat).await {
+            let to = *chat;
+            let what = format!("chat {to}: {method}");
+            let e = match retry(&self.send, &what, || call(to)).await {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
             match classify(&e) {
-                Failure::Transient(wait) if attempt < self.policy.attempts => {
-                    let wait = wait.max(backoff(self.policy.backoff, attempt));
-                    log::debug!(
-                        "chat {chat}: send failed ({}); attempt {}/{} in {} ms",
-                        describe(&e),
-                        attempt + 1,
-                        self.policy.attempts,
-                        wait.as_millis()
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                Failure::Migrated(to) if attempt < self.policy.attempts => {
-                    log::info!("chat {chat} moved to {to}; sending there");
-                    *chat = to;
+                Failure::Migrated(new) if !moved => {
+                    log::info!("chat {to} moved to {new}; sending there");
+                    *chat = new;
+                    moved = true;
                 }
                 failure => return Err((failure, e)),
             }
-            attempt += 1;
         }
     }
 
@@ -680,7 +579,7 @@ impl Outbox {
         message: MessageId,
         keyboard: InlineKeyboardMarkup,
     ) -> Outcome {
-        let result = side_retry(self.policy.backoff, "editMessageReplyMarkup", || {
+        let result = retry(&self.side, "editMessageReplyMarkup", || {
             let keyboard = keyboard.clone();
             async move {
                 with_api!(&self.api, |r| r
@@ -726,34 +625,6 @@ fn lost(chat: ChatId, (failure, e): (Failure, RequestError)) -> Outcome {
     }
 }
 
-/// A few quick attempts for calls `Throttle` does not retry (answers, edits).
-async fn side_retry<F, Fut>(base: Duration, what: &str, mut call: F) -> Result<(), RequestError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<(), RequestError>>,
-{
-    let mut attempt = 1;
-    loop {
-        let e = match call().await {
-            Ok(()) => return Ok(()),
-            Err(e) => e,
-        };
-        match classify(&e) {
-            Failure::Transient(wait) if attempt < SIDE_ATTEMPTS && wait <= SIDE_MAX_WAIT => {
-                let wait = wait.max(backoff(base, attempt));
-                log::debug!(
-                    "{what} failed ({}); retrying in {} ms",
-                    describe(&e),
-                    wait.as_millis()
-                );
-                tokio::time::sleep(wait).await;
-            }
-            _ => return Err(e),
-        }
-        attempt += 1;
-    }
-}
-
 fn no_preview() -> LinkPreviewOptions {
     LinkPreviewOptions {
         is_disabled: true,
@@ -767,74 +638,48 @@ fn no_preview() -> LinkPreviewOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use teloxide::types::Seconds;
 
-    #[test]
-    fn transient_errors_are_retried_and_4xx_are_not() {
-        assert_eq!(
-            classify(&RequestError::RetryAfter(Seconds::from_seconds(3))),
-            Failure::Transient(Duration::from_secs(3))
-        );
-        assert_eq!(
-            classify(&RequestError::Api(ApiError::Unknown(
-                "Internal Server Error".into()
-            ))),
-            Failure::Transient(Duration::ZERO)
-        );
-        assert_eq!(
-            classify(&RequestError::Api(ApiError::Unknown("Bad Gateway".into()))),
-            Failure::Transient(Duration::ZERO)
-        );
-        assert_eq!(
-            classify(&RequestError::Api(ApiError::Unknown(
-                "Bad Request: something new".into()
-            ))),
-            Failure::Permanent
-        );
-        assert_eq!(
-            classify(&RequestError::Api(ApiError::MessageTextIsEmpty)),
-            Failure::Permanent
-        );
-        assert_eq!(
-            classify(&RequestError::Api(ApiError::InvalidToken)),
-            Failure::Permanent
-        );
+    /// An outbox whose Bot API refuses every connection (nothing listens on port 1).
+    fn outbox() -> Arc<Outbox> {
+        let url = "http://127.0.0.1:1".parse().expect("url");
+        let api = Api::Plain(Bot::new("1:TEST").set_api_url(url));
+        Outbox::new(api, send_backoff(2, Duration::from_millis(1)))
     }
 
     #[test]
-    fn blocked_and_missing_chats_are_gone() {
-        for e in [
-            ApiError::BotBlocked,
-            ApiError::ChatNotFound,
-            ApiError::UserDeactivated,
-            ApiError::BotKicked,
-        ] {
-            assert!(
-                matches!(classify(&RequestError::Api(e.clone())), Failure::Gone(_)),
-                "{e:?}"
-            );
+    fn file_ids_are_kept_forgotten_and_bounded() {
+        let outbox = outbox();
+        outbox.remember_file_id("careers-1", Some("AgAC1".into()));
+        assert_eq!(outbox.file_id("careers-1").as_deref(), Some("AgAC1"));
+        outbox.remember_file_id("careers-1", None);
+        assert_eq!(outbox.file_id("careers-1"), None);
+        for k in 0..1000 {
+            outbox.remember_file_id(&format!("chart-{k}"), Some(format!("id-{k}")));
         }
-        assert!(matches!(
-            classify(&RequestError::Api(ApiError::Unknown(
-                "Forbidden: bot can't initiate conversation with a user".into()
-            ))),
-            Failure::Gone(_)
-        ));
+        assert!(outbox.file_ids.len() <= MAX_FILE_IDS);
+        // The most recent uploads are the ones kept.
+        assert_eq!(outbox.file_id("chart-999").as_deref(), Some("id-999"));
+        assert_eq!(outbox.file_id("chart-0"), None);
     }
 
-    #[test]
-    fn bad_html_falls_back_to_plain_text() {
-        let e = RequestError::Api(ApiError::CantParseEntities("Can't find end tag".into()));
-        assert_eq!(classify(&e), Failure::BadHtml);
-    }
+    #[tokio::test]
+    async fn draining_ends_idle_delivery_tasks_at_once() {
+        let outbox = outbox();
+        assert_eq!(outbox.drain(Duration::from_secs(1)).await, 0);
 
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let base = Duration::from_millis(400);
-        let b1 = backoff(base, 1);
-        let b3 = backoff(base, 3);
-        assert!(b1 >= base && b1 <= base + base / 4 + Duration::from_millis(1));
-        assert!(b3 >= base * 4);
-        assert!(backoff(base, 30) <= MAX_BACKOFF + base);
+        let outbox = self::outbox();
+        let keyboard = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback("a", "t")]]);
+        outbox.edit_markup(ChatId(5), MessageId(1), keyboard);
+        outbox.answer_callback(CallbackQueryId("q".into()), None);
+        // The edit fails (after its retries) and its chat's task then idles for a minute; the stop
+        // must not wait for that.
+        let started = std::time::Instant::now();
+        assert_eq!(outbox.drain(Duration::from_secs(20)).await, 0);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(outbox.chats.lock().unwrap().is_empty());
     }
 }

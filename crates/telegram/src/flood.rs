@@ -1,11 +1,13 @@
 //! Flood control (pure): at most `limit` messages per user in any `window` (a minute in production).
 //! The first message over the limit gets one notice; the rest are ignored until the oldest counted
-//! message is older than the window. Memory is bounded: a user quiet for a whole window is forgotten
-//! when room is needed, and at most `capacity` users are tracked (the longest quiet go first).
+//! message is older than the window. Memory is bounded: the users are kept in the one cache type
+//! (`hitbot_engine::cache::Cache`), so a user quiet for a whole window is forgotten, and at most
+//! `capacity` users are tracked (the longest quiet go first).
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+use hitbot_engine::cache::Cache;
 
 /// Users tracked at most.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -21,12 +23,12 @@ pub enum Verdict {
     Silent,
 }
 
+#[derive(Debug, Clone, Default)]
 struct User {
     /// When the messages counted in the window arrived, oldest first (at most `limit`).
     times: VecDeque<Instant>,
     /// The user was told about the limit since their last counted message.
     noticed: bool,
-    last_seen: Instant,
 }
 
 /// Per-user sliding-window counters.
@@ -34,8 +36,9 @@ pub struct FloodGate {
     /// Messages allowed per window; 0 = no limit.
     limit: usize,
     window: Duration,
-    capacity: usize,
-    users: Mutex<HashMap<i64, User>>,
+    /// Each user's counter, written at their last message: it lives a window after it (by then
+    /// every message it counted has left the window, so forgetting it changes nothing).
+    users: Cache<i64, User>,
 }
 
 impl FloodGate {
@@ -43,8 +46,7 @@ impl FloodGate {
         FloodGate {
             limit: limit as usize,
             window,
-            capacity: capacity.max(1),
-            users: Mutex::new(HashMap::new()),
+            users: Cache::new(capacity, Some(window)),
         }
     }
 
@@ -57,61 +59,33 @@ impl FloodGate {
         if self.limit == 0 {
             return Verdict::Pass;
         }
-        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        if users.len() >= self.capacity && !users.contains_key(&user) {
-            self.evict(&mut users, now);
-        }
-        let u = users.entry(user).or_insert_with(|| User {
-            times: VecDeque::with_capacity(self.limit.min(64)),
-            noticed: false,
-            last_seen: now,
-        });
-        u.last_seen = now;
-        while u
-            .times
-            .front()
-            .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
-        {
-            u.times.pop_front();
-        }
-        if u.times.len() < self.limit {
-            u.times.push_back(now);
-            u.noticed = false;
-            return Verdict::Pass;
-        }
-        if u.noticed {
-            Verdict::Silent
-        } else {
-            u.noticed = true;
-            Verdict::Notice
-        }
+        self.users.update_at(user, now, |slot| {
+            let u = slot.get_or_insert_with(User::default);
+            while u
+                .times
+                .front()
+                .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
+            {
+                u.times.pop_front();
+            }
+            if u.times.len() < self.limit {
+                u.times.push_back(now);
+                u.noticed = false;
+                return Verdict::Pass;
+            }
+            if u.noticed {
+                Verdict::Silent
+            } else {
+                u.noticed = true;
+                Verdict::Notice
+            }
+        })
     }
 
     /// Users tracked now.
     #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.users.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    /// Makes room: forgets users quiet for a whole window; if that frees nothing, the tenth of users
-    /// quiet the longest (so that a stream of new users does not scan the map on every message).
-    fn evict(&self, users: &mut HashMap<i64, User>, now: Instant) {
-        users.retain(|_, u| now.saturating_duration_since(u.last_seen) < self.window);
-        if users.len() < self.capacity {
-            return;
-        }
-        let mut seen: Vec<Instant> = users.values().map(|u| u.last_seen).collect();
-        let k = (self.capacity / 10).max(1).min(seen.len() - 1);
-        let (_, cutoff, _) = seen.select_nth_unstable(k);
-        let cutoff = *cutoff;
-        users.retain(|_, u| u.last_seen >= cutoff);
-        // Ties at the cutoff could keep everyone: drop arbitrary ones down to size.
-        while users.len() >= self.capacity {
-            match users.keys().next().copied() {
-                Some(k) => users.remove(&k),
-                None => break,
-            };
-        }
+        self.users.len()
     }
 }
 
@@ -171,9 +145,42 @@ mod tests {
             gate.check_at(9_999, t0 + Duration::from_millis(9_999)),
             Verdict::Notice
         );
-        // Quiet users are forgotten first.
-        let later = t0 + 2 * MINUTE;
-        gate.check_at(-1, later);
-        assert!(gate.len() <= 2, "{}", gate.len());
+        // The first users were forgotten: they start over (remembered, user 0 would be over the
+        // limit at its second message here).
+        assert_eq!(gate.check_at(0, t0 + MINUTE / 2), Verdict::Pass);
+        assert_eq!(gate.check_at(0, t0 + MINUTE / 2), Verdict::Pass);
+    }
+
+    #[test]
+    fn the_longest_quiet_are_forgotten_first() {
+        let gate = FloodGate::new(2, MINUTE, 3);
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // Users 1, 2, 3 each reach the limit; then 1 writes again (told once).
+        for user in 1..=3 {
+            assert_eq!(gate.check_at(user, at(user as u64)), Verdict::Pass);
+            assert_eq!(gate.check_at(user, at(user as u64)), Verdict::Pass);
+        }
+        assert_eq!(gate.check_at(1, at(10)), Verdict::Notice);
+        // A fourth user needs room: 2, the longest quiet, is forgotten, while 1 and 3 are still
+        // held to the limit.
+        assert_eq!(gate.check_at(4, at(11)), Verdict::Pass);
+        assert_eq!(gate.len(), 3);
+        assert_eq!(gate.check_at(1, at(12)), Verdict::Silent);
+        assert_eq!(gate.check_at(3, at(13)), Verdict::Notice);
+        assert_eq!(gate.check_at(2, at(14)), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_user_quiet_for_a_window_is_forgotten() {
+        let gate = FloodGate::new(1, MINUTE, 100);
+        let t0 = Instant::now();
+        assert_eq!(gate.check_at(1, t0), Verdict::Pass);
+        assert_eq!(gate.check_at(1, t0), Verdict::Notice);
+        // Past the window the counter is gone, not merely emptied: a fresh start.
+        let later = t0 + MINUTE + Duration::from_secs(1);
+        assert_eq!(gate.users.get_at(&1, later).map(|u| u.times.len()), None);
+        assert_eq!(gate.check_at(1, later), Verdict::Pass);
+        assert_eq!(gate.check_at(1, later), Verdict::Notice);
     }
 }

@@ -1,15 +1,24 @@
-//! What the bot says, as Telegram HTML, and the keyboards under it, as plain data (pure; no teloxide).
+//! What the bot says, as Telegram HTML and as plain text, and the keyboards under it, as plain data
+//! (pure; of teloxide only its HTML escaping).
 //!
-//! Every dynamic string (answers, titles, sources, the user's own question) goes through
-//! [`escape_html`]; the only tags are the ones written here. Messages longer than Telegram's 4096
-//! characters are cut by [`split_for_telegram`] at paragraph or line boundaries, never inside a tag or
-//! an entity, closing and reopening any formatting that spans the cut.
+//! Messages are written with a [`Doc`], which keeps the HTML and the plain text side by side from the
+//! same pieces: every dynamic string (answers, titles, sources, the user's own question) is escaped
+//! for the HTML by `teloxide::utils::html::escape`, and the only tags are the ones a `Doc` writes. The
+//! plain text is what the delivery sends instead when Telegram rejects the HTML; it is never parsed
+//! back out of the HTML. Messages longer than Telegram's 4096 characters are cut by
+//! [`split_for_telegram`] at paragraph or line boundaries, never inside a tag or an entity, closing
+//! and reopening any formatting that spans the cut; [`split_rendered`] cuts the plain text at the
+//! same places.
 
-use hitbot_careers::chart;
+use std::ops::Range;
+
+/// Escaping for Telegram HTML is teloxide's (`<`, `>` and `&`; see the tests).
+pub use teloxide::utils::html::escape;
+
 use hitbot_careers::compare::Comparison;
 use hitbot_engine::advisor::{EntryRef, Reply};
 
-use super::callback::Callback;
+use super::callback::{Callback, PathKey};
 
 /// Telegram's limit for a message's text.
 pub const MAX_MESSAGE_LEN: usize = 4096;
@@ -29,55 +38,101 @@ pub struct Button {
 /// Rows of buttons.
 pub type Keyboard = Vec<Vec<Button>>;
 
-/// A message ready to send: HTML text and the keyboard under it (empty: none).
+/// A message ready to send: HTML text, the same text plain, and the keyboard under it (empty: none).
+/// Made by a [`Doc`], so the plain text is exactly what the HTML shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub html: String,
+    /// What the HTML shows, as plain text (sent if Telegram rejects the HTML).
+    pub plain: String,
     pub keyboard: Keyboard,
 }
 
-/// Escapes the three characters Telegram's HTML parser treats specially.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
+impl Rendered {
+    /// Plain text as a message, without a keyboard.
+    pub fn text(text: &str) -> Rendered {
+        Doc::new().text(text).done(Vec::new())
     }
-    out
+
+    /// The same message with `keyboard` under it.
+    pub fn with_keyboard(self, keyboard: Keyboard) -> Rendered {
+        Rendered { keyboard, ..self }
+    }
 }
 
-/// The visible text of our HTML: tags removed, entities decoded (for the plain-text fallback and for
-/// inline-mode descriptions).
-pub fn html_to_plain(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    for atom in atoms(html) {
-        match atom {
-            Atom::Open { .. } | Atom::Close { .. } => {}
-            Atom::Text(t) => out.push_str(&decode_entity(t)),
-        }
-    }
-    out
+/// A message being written: its HTML and its plain text grow together from the same pieces. Text is
+/// escaped for the HTML; the formatting shows in the HTML only.
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    html: String,
+    plain: String,
 }
 
-/// An answer as HTML: the entry's title in bold, the answer, and the source in italics.
-pub fn reply_html(reply: &Reply) -> String {
-    let mut out = String::new();
+impl Doc {
+    pub fn new() -> Doc {
+        Doc::default()
+    }
+
+    /// Plain text.
+    pub fn text(&mut self, text: &str) -> &mut Doc {
+        self.html.push_str(&escape(text));
+        self.plain.push_str(text);
+        self
+    }
+
+    /// Text in bold.
+    pub fn bold(&mut self, text: &str) -> &mut Doc {
+        self.tagged("b", text)
+    }
+
+    /// Text in italics.
+    pub fn italic(&mut self, text: &str) -> &mut Doc {
+        self.tagged("i", text)
+    }
+
+    /// Text in a monospace font.
+    pub fn code(&mut self, text: &str) -> &mut Doc {
+        self.tagged("code", text)
+    }
+
+    /// A preformatted block (a report's aligned columns).
+    pub fn pre(&mut self, text: &str) -> &mut Doc {
+        self.tagged("pre", text)
+    }
+
+    fn tagged(&mut self, tag: &str, text: &str) -> &mut Doc {
+        self.html
+            .push_str(&format!("<{tag}>{}</{tag}>", escape(text)));
+        self.plain.push_str(text);
+        self
+    }
+
+    /// The message, with `keyboard` under it.
+    pub fn done(&self, keyboard: Keyboard) -> Rendered {
+        Rendered {
+            html: self.html.clone(),
+            plain: self.plain.clone(),
+            keyboard,
+        }
+    }
+}
+
+/// An answer: the entry's title in bold, the answer, and the source in italics.
+fn reply_doc(reply: &Reply) -> Doc {
+    let mut doc = Doc::new();
     if let Some(e) = &reply.entry {
-        out.push_str("<b>");
-        out.push_str(&escape_html(&e.title));
-        out.push_str("</b>\n\n");
+        doc.bold(&e.title).text("\n\n");
     }
-    out.push_str(&escape_html(reply.text.trim()));
+    doc.text(reply.text.trim());
     if let Some(source) = &reply.source {
-        out.push_str("\n\n<i>Source: ");
-        out.push_str(&escape_html(source));
-        out.push_str("</i>");
+        doc.text("\n\n").italic(&format!("Source: {source}"));
     }
-    out
+    doc
+}
+
+/// An answer as HTML (inline-mode results).
+pub fn reply_html(reply: &Reply) -> String {
+    reply_doc(reply).html
 }
 
 /// How a reply to a question is shown: the answer with related buttons and feedback, with "Did you
@@ -85,10 +140,9 @@ pub fn reply_html(reply: &Reply) -> String {
 pub fn render_reply(reply: &Reply, question: &str, topics: &[EntryRef]) -> Rendered {
     if reply.small_talk.is_some() {
         // "hi", "thanks", "who are you?": the friendly reply and the topics, no "don't know".
-        return Rendered {
-            html: escape_html(reply.text.trim()),
-            keyboard: topic_keyboard(topics),
-        };
+        return Doc::new()
+            .text(reply.text.trim())
+            .done(topic_keyboard(topics));
     }
     if !reply.confident {
         return declined(reply, question, topics);
@@ -114,62 +168,57 @@ pub fn render_entry(reply: &Reply, more: &[EntryRef]) -> Rendered {
     if let Some(e) = &reply.entry {
         keyboard.push(feedback_row(&e.id));
     }
-    Rendered {
-        html: reply_html(reply),
-        keyboard,
-    }
+    reply_doc(reply).done(keyboard)
 }
 
-/// The "don't know" reply: the question echoed (escaped), the advisor's text, and the topics.
+/// The "don't know" reply: the question echoed, the advisor's text, and the topics.
 fn declined(reply: &Reply, question: &str, topics: &[EntryRef]) -> Rendered {
-    let mut html = String::new();
+    let mut doc = Doc::new();
     let question = question.trim();
     if !question.is_empty() {
-        html.push_str("<i>“");
-        html.push_str(&escape_html(&truncate_chars(question, MAX_ECHO_CHARS)));
-        html.push_str("”</i>\n");
+        doc.italic(&format!("“{}”", truncate_chars(question, MAX_ECHO_CHARS)))
+            .text("\n");
     }
-    html.push_str(&escape_html(reply.text.trim()));
-    html.push_str("\n\nPick a topic, or ask another way:");
-    Rendered {
-        html,
-        keyboard: topic_keyboard(topics),
-    }
+    doc.text(reply.text.trim())
+        .text("\n\nPick a topic, or ask another way:");
+    doc.done(topic_keyboard(topics))
 }
 
 /// The welcome shown by `/start`.
 pub fn welcome(topics: &[EntryRef]) -> Rendered {
-    Rendered {
-        html: "👋 Hi! I answer questions about careers as a <b>Health Information Technician</b> (HIT): \
-               what the job is, skills, salary and job outlook, education and the RHIT credential, \
-               career paths, and professional organizations.\n\n\
-               Ask me anything in your own words, for example <i>How much do HITs earn?</i>, \
-               or pick a topic:"
-            .to_string(),
-        keyboard: topic_keyboard(topics),
-    }
+    Doc::new()
+        .text("👋 Hi! I answer questions about careers as a ")
+        .bold("Health Information Technician")
+        .text(
+            " (HIT): what the job is, skills, salary and job outlook, education and the RHIT \
+             credential, career paths, and professional organizations.\n\n\
+             Ask me anything in your own words, for example ",
+        )
+        .italic("How much do HITs earn?")
+        .text(", or pick a topic:")
+        .done(topic_keyboard(topics))
 }
 
 /// The `/help` text; `commands` are (name, description) pairs as the menu shows them.
-pub fn help(commands: &[(String, String)], bot_username: &str) -> String {
-    let mut html = String::from(
-        "<b>How to use me</b>\nAsk a question about Health Information Technician careers in your own \
-         words. Tap the buttons under an answer for related topics, and 👍 or 👎 to tell me whether it \
-         helped.\n\n<b>Commands</b>\n",
+pub fn help(commands: &[(String, String)], bot_username: &str) -> Rendered {
+    let mut doc = Doc::new();
+    doc.bold("How to use me").text(
+        "\nAsk a question about Health Information Technician careers in your own words. Tap the \
+         buttons under an answer for related topics, and 👍 or 👎 to tell me whether it helped.\n\n",
     );
+    doc.bold("Commands").text("\n");
     for (name, description) in commands {
-        html.push_str(&format!(
-            "/{} — {}\n",
-            escape_html(name),
-            escape_html(description)
-        ));
+        doc.text(&format!("/{name} — {description}\n"));
     }
-    let bot = escape_html(bot_username);
-    html.push_str(&format!(
-        "\n<b>In other chats</b>\nType <code>@{bot} your question</code> in any chat to share an answer. \
-         In groups, mention @{bot} or reply to my message."
-    ));
-    html
+    doc.text("\n")
+        .bold("In other chats")
+        .text("\nType ")
+        .code(&format!("@{bot_username} your question"))
+        .text(&format!(
+            " in any chat to share an answer. In groups, mention @{bot_username} or reply to my \
+             message."
+        ));
+    doc.done(Vec::new())
 }
 
 /// The topic menu: two buttons a row.
@@ -216,37 +265,28 @@ pub fn feedback_row(entry: &str) -> Vec<Button> {
 /// what each job is, the highlights and the source; buttons to open either path.
 pub fn comparison(c: &Comparison) -> Rendered {
     let (left, right) = (&c.left.career.name, &c.right.career.name);
-    let mut html = format!(
-        "<b>{} vs {}</b>\n<i>{} | {}</i>\n\n",
-        escape_html(left),
-        escape_html(right),
-        escape_html(left),
-        escape_html(right)
-    );
+    let mut doc = Doc::new();
+    doc.bold(&format!("{left} vs {right}"))
+        .text("\n")
+        .italic(&format!("{left} | {right}"))
+        .text("\n\n");
     for (label, a, b) in c.rows() {
-        html.push_str(&format!(
-            "<b>{}:</b> {} | {}\n",
-            escape_html(label),
-            escape_html(&a),
-            escape_html(&b)
-        ));
+        doc.bold(&format!("{label}:"))
+            .text(&format!(" {a} | {b}\n"));
     }
-    html.push('\n');
+    doc.text("\n");
     for side in [&c.left, &c.right] {
-        html.push_str(&format!(
-            "<b>{}:</b> {}\n",
-            escape_html(&side.career.name),
-            escape_html(&side.what)
-        ));
+        doc.bold(&format!("{}:", side.career.name))
+            .text(&format!(" {}\n", side.what));
     }
     let highlights = c.highlights();
     if !highlights.is_empty() {
-        html.push('\n');
+        doc.text("\n");
         for h in highlights {
-            html.push_str(&format!("• {}\n", escape_html(&h)));
+            doc.text(&format!("• {h}\n"));
         }
     }
-    html.push_str(&format!("\n<i>{}</i>", escape_html(chart::SOURCE_LINE)));
+    doc.text("\n").italic(&c.source_line());
     let keyboard = [&c.left, &c.right]
         .iter()
         .filter_map(|side| {
@@ -256,7 +296,7 @@ pub fn comparison(c: &Comparison) -> Rendered {
             }])
         })
         .collect();
-    Rendered { html, keyboard }
+    doc.done(keyboard)
 }
 
 /// A career path as a button and a name: (entry id, name).
@@ -269,14 +309,11 @@ pub fn compare_pick_first(text: &str, paths: &[PathChoice]) -> Rendered {
         .filter_map(|(id, name)| {
             Some(vec![Button {
                 text: name.clone(),
-                data: Callback::CompareFirst(id.clone()).encode()?,
+                data: Callback::CompareFirst(PathKey::of(id)).encode()?,
             }])
         })
         .collect();
-    Rendered {
-        html: escape_html(text),
-        keyboard,
-    }
+    Rendered::text(text).with_keyboard(keyboard)
 }
 
 /// "Compare X with which path?" with a button for each other path.
@@ -287,14 +324,15 @@ pub fn compare_pick_second(first: &PathChoice, paths: &[PathChoice]) -> Rendered
         .filter_map(|(id, name)| {
             Some(vec![Button {
                 text: name.clone(),
-                data: Callback::Compare(first.0.clone(), id.clone()).encode()?,
+                data: Callback::Compare(PathKey::of(&first.0), PathKey::of(id)).encode()?,
             }])
         })
         .collect();
-    Rendered {
-        html: format!("Compare <b>{}</b> with which path?", escape_html(&first.1)),
-        keyboard,
-    }
+    Doc::new()
+        .text("Compare ")
+        .bold(&first.1)
+        .text(" with which path?")
+        .done(keyboard)
 }
 
 /// A short plain-text description of an answer (inline mode).
@@ -316,6 +354,36 @@ fn truncate_chars(text: &str, max: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// One message's worth of a [`Rendered`]: its HTML, and the same stretch of the plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub html: String,
+    pub plain: String,
+}
+
+/// Splits a rendered message into parts of at most `limit` UTF-16 units, as [`split_for_telegram`]
+/// does; each part's plain text is cut from the message's plain text at the same places (the plain
+/// text shows one character for each character or entity of the HTML's text, so it is never longer).
+pub fn split_rendered(rendered: &Rendered, limit: usize) -> Vec<Part> {
+    // Byte offset of each character of the plain text, and its end.
+    let bounds: Vec<usize> = rendered
+        .plain
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([rendered.plain.len()])
+        .collect();
+    let at = |visible: usize| bounds[visible.min(bounds.len() - 1)];
+    cut(&rendered.html, limit)
+        .into_iter()
+        .map(|(html, visible)| Part {
+            html,
+            plain: rendered.plain[at(visible.start)..at(visible.end)]
+                .trim()
+                .to_string(),
+        })
+        .collect()
+}
+
 /// Splits Telegram HTML into messages of at most `limit` UTF-16 code units each (Telegram counts
 /// UTF-16 units; counting the raw HTML, tags included, over-estimates and so is always safe).
 ///
@@ -324,9 +392,22 @@ fn truncate_chars(text: &str, max: usize) -> String {
 /// at a cut is closed at the end of one part and reopened at the start of the next. Whitespace at the
 /// edges of a part is dropped; parts with no visible text are left out.
 pub fn split_for_telegram(html: &str, limit: usize) -> Vec<String> {
+    cut(html, limit).into_iter().map(|(part, _)| part).collect()
+}
+
+/// [`split_for_telegram`]'s parts, each with the range of the HTML's text characters (characters
+/// and entities outside tags, counted from the start) it shows.
+fn cut(html: &str, limit: usize) -> Vec<(String, Range<usize>)> {
     /// Open tags as (name, raw opening tag), outermost first.
     type Stack<'a> = Vec<(&'a str, &'a str)>;
     let atoms = atoms(html);
+    // visible[k]: text characters before atom k.
+    let visible: Vec<usize> = std::iter::once(0)
+        .chain(atoms.iter().scan(0, |n, a| {
+            *n += usize::from(matches!(a, Atom::Text(_)));
+            Some(*n)
+        }))
+        .collect();
     let mut parts = Vec::new();
     let mut open: Stack = Vec::new(); // open at the start of a part
     let mut i = 0;
@@ -409,8 +490,8 @@ pub fn split_for_telegram(html: &str, limit: usize) -> Vec<String> {
             part.push_str(name);
             part.push('>');
         }
-        if !html_to_plain(&part).trim().is_empty() {
-            parts.push(part);
+        if atoms[i..end].iter().any(Atom::is_visible) {
+            parts.push((part, visible[i]..visible[body_end]));
         }
         open = end_stack;
         i = end;
@@ -440,6 +521,11 @@ impl<'a> Atom<'a> {
 
     fn is_space(&self) -> bool {
         matches!(self, Atom::Text(t) if t.chars().all(char::is_whitespace))
+    }
+
+    /// Text that shows: not a tag, not whitespace.
+    fn is_visible(&self) -> bool {
+        matches!(self, Atom::Text(_)) && !self.is_space()
     }
 
     /// Updates the stack of open tags.
@@ -497,27 +583,6 @@ fn atoms(html: &str) -> Vec<Atom<'_>> {
     out
 }
 
-fn decode_entity(text: &str) -> String {
-    if !(text.starts_with('&') && text.ends_with(';') && text.len() > 2) {
-        return text.to_string();
-    }
-    let name = &text[1..text.len() - 1];
-    let decoded = match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        _ => name.strip_prefix('#').and_then(|n| {
-            let code = match n.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                None => n.parse().ok(),
-            };
-            code.and_then(char::from_u32)
-        }),
-    };
-    decoded.map_or_else(|| text.to_string(), String::from)
-}
-
 fn utf16_len(s: &str) -> usize {
     s.chars().map(char::len_utf16).sum()
 }
@@ -526,6 +591,38 @@ fn utf16_len(s: &str) -> usize {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// What Telegram shows of `html`: tags dropped, entities decoded.
+    fn visible(html: &str) -> String {
+        atoms(html)
+            .into_iter()
+            .map(|a| match a {
+                Atom::Text(t) => decode_entity(t),
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    fn decode_entity(text: &str) -> String {
+        if !(text.starts_with('&') && text.ends_with(';') && text.len() > 2) {
+            return text.to_string();
+        }
+        let name = &text[1..text.len() - 1];
+        let decoded = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            _ => name.strip_prefix('#').and_then(|n| {
+                let code = match n.strip_prefix(['x', 'X']) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => n.parse().ok(),
+                };
+                code.and_then(char::from_u32)
+            }),
+        };
+        decoded.map_or_else(|| text.to_string(), String::from)
+    }
 
     fn entry(id: &str, title: &str) -> EntryRef {
         EntryRef {
@@ -553,6 +650,10 @@ mod tests {
         let c = Comparison {
             left: path("path-coder", "Coder", 46_660, 7.0),
             right: path("path-analyst", "R&D <analyst>", 100_910, 36.0),
+            labels: hitbot_knowledge::CareerLabels {
+                salary_year: "2021".into(),
+                ..Default::default()
+            },
         };
         let r = comparison(&c);
         assert!(
@@ -586,7 +687,12 @@ mod tests {
             r.html
         );
         assert!(r.html.ends_with("</i>"));
-        assert!(!html_to_plain(&r.html).contains("&amp;"));
+        assert_eq!(r.plain, visible(&r.html));
+        assert!(
+            r.plain.starts_with("Coder vs R&D <analyst>\n"),
+            "{}",
+            r.plain
+        );
         assert_eq!(r.keyboard.len(), 2);
         assert_eq!(r.keyboard[0][0].data, "e:path-coder");
     }
@@ -597,14 +703,22 @@ mod tests {
             .iter()
             .map(|id| (format!("path-{id}"), id.to_uppercase()))
             .collect();
+        let key = |id: &str| PathKey::of(id).to_string();
         let first = compare_pick_first("Pick <one>", &paths);
         assert_eq!(first.html, "Pick &lt;one&gt;");
-        let data: Vec<&str> = first.keyboard.iter().map(|r| r[0].data.as_str()).collect();
-        assert_eq!(data, ["c:path-a", "c:path-b", "c:path-c"]);
+        assert_eq!(first.plain, "Pick <one>");
+        let data: Vec<String> = first.keyboard.iter().map(|r| r[0].data.clone()).collect();
+        let expected: Vec<String> = paths
+            .iter()
+            .map(|(id, _)| format!("c:{}", key(id)))
+            .collect();
+        assert_eq!(data, expected);
         let second = compare_pick_second(&paths[1], &paths);
-        let data: Vec<&str> = second.keyboard.iter().map(|r| r[0].data.as_str()).collect();
-        assert_eq!(data, ["c:path-b:path-a", "c:path-b:path-c"]);
-        assert!(second.html.contains("<b>B</b>"));
+        let data: Vec<String> = second.keyboard.iter().map(|r| r[0].data.clone()).collect();
+        let (a, b, c) = (key("path-a"), key("path-b"), key("path-c"));
+        assert_eq!(data, [format!("c:{b}:{a}"), format!("c:{b}:{c}")]);
+        assert_eq!(second.html, "Compare <b>B</b> with which path?");
+        assert_eq!(second.plain, "Compare B with which path?");
     }
 
     fn answer() -> Reply {
@@ -623,10 +737,80 @@ mod tests {
         }
     }
 
+    /// teloxide's `escape` is ours: it must escape exactly what Telegram's HTML parser treats
+    /// specially (`<`, `>`, `&`) and leave everything else as it is.
     #[test]
-    fn escapes_the_three_special_characters() {
-        assert_eq!(escape_html("<b>a & b</b>"), "&lt;b&gt;a &amp; b&lt;/b&gt;");
-        assert_eq!(escape_html("plain “text”"), "plain “text”");
+    fn teloxide_escapes_the_three_special_characters() {
+        assert_eq!(escape("<b>a & b</b>"), "&lt;b&gt;a &amp; b&lt;/b&gt;");
+        assert_eq!(
+            escape("plain “text” 'quoted' \"too\" 😀"),
+            "plain “text” 'quoted' \"too\" 😀"
+        );
+        assert_eq!(escape("&amp;"), "&amp;amp;");
+    }
+
+    #[test]
+    fn a_doc_writes_escaped_html_and_the_same_text_plain() {
+        let mut doc = Doc::new();
+        doc.bold("R&D <lab>")
+            .text(" costs < $5 & ")
+            .italic("more")
+            .text("\n")
+            .code("@bot q")
+            .pre("a  b");
+        let r = doc.done(Vec::new());
+        assert_eq!(
+            r.html,
+            "<b>R&amp;D &lt;lab&gt;</b> costs &lt; $5 &amp; <i>more</i>\n<code>@bot q</code><pre>a  b</pre>"
+        );
+        assert_eq!(r.plain, "R&D <lab> costs < $5 & more\n@bot qa  b");
+        assert_eq!(r.plain, visible(&r.html));
+        assert_eq!(Rendered::text("1 < 2").html, "1 &lt; 2");
+        assert_eq!(Rendered::text("1 < 2").plain, "1 < 2");
+    }
+
+    #[test]
+    fn replies_are_rendered_plain_directly() {
+        let r = render_reply(&answer(), "pay?", &[]);
+        assert_eq!(
+            r.plain,
+            "Pay & outlook\n\nMedian pay is $47,180 & rising <fast>.\n\nSource: Guide: Salary <BLS>"
+        );
+        let topics = [entry("salary", "Salary")];
+        for r in [
+            welcome(&topics),
+            help(&[("salary".into(), "Pay & <more>".into())], "hit_bot"),
+            declined(&answer(), "what <is> it?", &topics),
+        ] {
+            assert_eq!(r.plain, visible(&r.html), "{}", r.html);
+        }
+    }
+
+    #[test]
+    fn the_plain_text_is_split_at_the_same_places_as_the_html() {
+        let mut doc = Doc::new();
+        doc.bold(&"a&b ".repeat(12))
+            .text("\n\n")
+            .text(&"x<y ".repeat(12))
+            .text("\n")
+            .italic("tail");
+        let r = doc.done(Vec::new());
+        let parts = split_rendered(&r, 60);
+        assert!(parts.len() > 1, "{parts:?}");
+        let html: Vec<String> = parts.iter().map(|p| p.html.clone()).collect();
+        assert_eq!(html, split_for_telegram(&r.html, 60));
+        for p in &parts {
+            assert_eq!(p.plain, visible(&p.html).trim(), "{p:?}");
+        }
+        // One short message: one part, the whole plain text.
+        let short = Rendered::text("fish & chips");
+        assert_eq!(
+            split_rendered(&short, MAX_MESSAGE_LEN),
+            vec![Part {
+                html: "fish &amp; chips".into(),
+                plain: "fish & chips".into()
+            }]
+        );
     }
 
     #[test]
@@ -662,7 +846,7 @@ mod tests {
         let mut reply = answer();
         reply.did_you_mean = vec![entry("salary-details", "Hourly pay")];
         let r = render_reply(&reply, "pay", &[]);
-        assert!(r.html.contains(&escape_html(&reply.text)), "{}", r.html);
+        assert!(r.html.contains(&escape(&reply.text)), "{}", r.html);
         assert_eq!(r.keyboard[0][0].data, "e:salary-details");
         assert_eq!(r.keyboard[0][0].text, "Did you mean: Hourly pay?");
         assert!(r.keyboard.last().unwrap()[0].data.starts_with("f:+:"));
@@ -695,15 +879,6 @@ mod tests {
         assert_eq!(r.keyboard.len(), 2);
         assert_eq!(r.keyboard[0].len(), 2);
         assert_eq!(r.keyboard[1].len(), 1);
-    }
-
-    #[test]
-    fn html_to_plain_decodes_entities_and_drops_tags() {
-        assert_eq!(
-            html_to_plain("<b>a &amp; b</b> &lt;3 &#8212; &#x41;"),
-            "a & b <3 — A"
-        );
-        assert_eq!(html_to_plain("fish & chips"), "fish & chips");
     }
 
     #[test]
@@ -789,11 +964,11 @@ mod tests {
     /// Random answer-like HTML: escaped words, newlines, and balanced <b>/<i> around some words.
     fn html_doc() -> impl Strategy<Value = String> {
         let piece = prop_oneof![
-            "[a-zA-Z0-9 ,.$%é😀]{1,12}".prop_map(|s| escape_html(&s)),
+            "[a-zA-Z0-9 ,.$%é😀]{1,12}".prop_map(|s| escape(&s)),
             Just("\n".to_string()),
             Just("\n\n".to_string()),
-            Just(" & ".to_string()).prop_map(|s| escape_html(&s)),
-            "[a-z <>&]{1,10}".prop_map(|s| format!("<b>{}</b>", escape_html(&s))),
+            Just(" & ".to_string()).prop_map(|s| escape(&s)),
+            "[a-z <>&]{1,10}".prop_map(|s| format!("<b>{}</b>", escape(&s))),
             "[a-z ]{1,10}".prop_map(|s| format!("<i>a <b>{s}</b> z</i>")),
         ];
         prop::collection::vec(piece, 0..80).prop_map(|v| v.concat())
@@ -811,10 +986,35 @@ mod tests {
             for p in &parts {
                 prop_assert!(utf16_len(p) <= limit, "part too long: {} > {}: {:?}", utf16_len(p), limit, p);
                 prop_assert!(well_formed(p), "malformed part {:?}", p);
-                prop_assert!(!html_to_plain(p).trim().is_empty());
+                prop_assert!(!visible(p).trim().is_empty());
             }
-            let joined: String = parts.iter().map(|p| html_to_plain(p)).collect();
-            prop_assert_eq!(squash(&joined), squash(&html_to_plain(&doc)));
+            let joined: String = parts.iter().map(|p| visible(p)).collect();
+            prop_assert_eq!(squash(&joined), squash(&visible(&doc)));
+        }
+
+        #[test]
+        fn plain_parts_are_the_html_parts_shown_plain(
+            pieces in prop::collection::vec((0u8..4, "[a-z <>&;#\n😀]{1,16}"), 0..60),
+            limit in 24usize..300,
+        ) {
+            let mut doc = Doc::new();
+            for (style, text) in &pieces {
+                match style {
+                    0 => doc.bold(text),
+                    1 => doc.italic(text),
+                    _ => doc.text(text),
+                };
+            }
+            let r = doc.done(Vec::new());
+            prop_assert_eq!(&r.plain, &visible(&r.html));
+            let parts = split_rendered(&r, limit);
+            for p in &parts {
+                let shown = visible(&p.html);
+                prop_assert_eq!(p.plain.as_str(), shown.trim());
+                prop_assert!(utf16_len(&p.plain) <= limit);
+            }
+            let joined: String = parts.iter().map(|p| p.plain.as_str()).collect();
+            prop_assert_eq!(squash(&joined), squash(&r.plain));
         }
     }
 }

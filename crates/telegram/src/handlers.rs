@@ -35,7 +35,7 @@ use hitbot_store::{Event, EventSink};
 use super::callback::Callback;
 use super::commands::{self, AdminCommand, Command, More};
 use super::delivery::{OutMessage, Outbox};
-use super::feedback::{Asked, FeedbackSink};
+use super::feedback::Asked;
 use super::flood::{FloodGate, Verdict};
 use super::format::{self, Rendered};
 use super::{admin, charts};
@@ -60,8 +60,8 @@ pub struct App {
     pub handle: AdvisorHandle,
     /// Each chat's last answered entry, for follow-up questions.
     pub memory: Memory,
-    pub feedback: Arc<dyn FeedbackSink>,
-    /// The operator store: declined and low-confidence questions, answers (counted), 👍/👎.
+    /// The operator store: declined and low-confidence questions, answers (counted), 👍/👎 (the one
+    /// place a vote is recorded).
     pub events: Arc<dyn EventSink>,
     /// The question behind recent answers, for the 👍/👎 events.
     pub asked: Asked,
@@ -123,10 +123,7 @@ fn run_command(app: &Arc<App>, advisor: &Advisor, msg: &Message, command: Comman
                 .into_iter()
                 .map(|c| (c.command.trim_start_matches('/').to_string(), c.description))
                 .collect();
-            Rendered {
-                html: format::help(&commands, me.username()),
-                keyboard: Vec::new(),
-            }
+            format::help(&commands, me.username())
         }
         Command::Compare(args) => {
             charts::compare_command(app, advisor, chat, &args, reply_to);
@@ -153,10 +150,7 @@ async fn on_message(app: Arc<App>, msg: Message, me: Me) -> HandlerResult {
         // Stickers, photos, voice... (`Empty`: content this teloxide version cannot read). Service
         // messages (members joining, pins) get nothing.
         if matches!(msg.kind, MessageKind::Common(_) | MessageKind::Empty {}) {
-            let hint = Rendered {
-                html: TEXT_ONLY.to_string(),
-                keyboard: Vec::new(),
-            };
+            let hint = Rendered::text(TEXT_ONLY);
             app.outbox.send(OutMessage::new(chat, &hint, thread(&msg)));
         }
         return Ok(());
@@ -211,14 +205,9 @@ async fn on_other_command(app: &Arc<App>, advisor: &Advisor, msg: &Message, rest
         run_command(app, advisor, msg, command, me);
         return;
     }
-    let html = format!(
-        "I don't know the command /{}. Send /help for what I can do, or just ask a question.",
-        format::escape_html(name)
-    );
-    let rendered = Rendered {
-        html,
-        keyboard: Vec::new(),
-    };
+    let rendered = Rendered::text(&format!(
+        "I don't know the command /{name}. Send /help for what I can do, or just ask a question."
+    ));
     app.outbox
         .send(OutMessage::new(msg.chat.id, &rendered, thread(msg)));
 }
@@ -252,7 +241,6 @@ async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
         }
         (Some(Callback::Feedback { entry, helpful }), _) => {
             if advisor.entry(&entry).is_some() {
-                app.feedback.record(&entry, helpful);
                 app.record_feedback(&q, &entry, helpful);
             }
             app.outbox.answer_callback(q.id, Some("Thanks!".into()));
@@ -265,19 +253,17 @@ async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
         }
         (Some(Callback::Topics), Some(chat)) => {
             app.outbox.answer_callback(q.id, None);
-            let menu = Rendered {
-                html: "Pick a topic:".into(),
-                keyboard: format::topic_keyboard(&advisor.topics()),
-            };
+            let menu = Rendered::text("Pick a topic:")
+                .with_keyboard(format::topic_keyboard(&advisor.topics()));
             app.outbox.send(OutMessage::new(chat, &menu, None));
         }
-        (Some(Callback::CompareFirst(id)), Some(chat)) => {
+        (Some(Callback::CompareFirst(key)), Some(chat)) => {
             app.outbox.answer_callback(q.id, None);
-            charts::compare_second(&app, &advisor, chat, &id);
+            charts::compare_second(&app, &advisor, chat, key);
         }
         (Some(Callback::Compare(a, b)), Some(chat)) => {
             app.outbox.answer_callback(q.id, None);
-            charts::compare_pair(&app, &advisor, chat, &a, &b);
+            charts::compare_pair(&app, &advisor, chat, a, b);
         }
         (_, Some(chat)) => {
             app.outbox.answer_callback(q.id, Some(stale.into()));
@@ -363,10 +349,7 @@ impl App {
             Verdict::Pass => true,
             Verdict::Notice => {
                 log::info!("chat {}: a sender is over the flood limit", msg.chat.id);
-                let notice = Rendered {
-                    html: format::escape_html(SLOW_DOWN),
-                    keyboard: Vec::new(),
-                };
+                let notice = Rendered::text(SLOW_DOWN);
                 self.outbox
                     .send(OutMessage::new(msg.chat.id, &notice, thread(msg)));
                 false
@@ -423,7 +406,8 @@ impl App {
         reply
     }
 
-    /// Records a 👍/👎 with the question it was about, when it is remembered.
+    /// Records a 👍/👎 (once: this event is its only record) with the question it was about, when
+    /// it is remembered.
     fn record_feedback(&self, q: &CallbackQuery, entry: &str, helpful: bool) {
         let chat = q.message.as_ref().map(|m| m.chat());
         let kind = chat.map_or("unknown", chat_type);
@@ -478,11 +462,10 @@ impl App {
 
     /// The polite reply to a stale button or a removed topic.
     pub(super) fn unavailable(&self, advisor: &Advisor) -> Rendered {
-        Rendered {
-            html: "Sorry, that topic is not available any more. Here is what I can tell you about:"
-                .into(),
-            keyboard: format::topic_keyboard(&advisor.topics()),
-        }
+        Rendered::text(
+            "Sorry, that topic is not available any more. Here is what I can tell you about:",
+        )
+        .with_keyboard(format::topic_keyboard(&advisor.topics()))
     }
 }
 

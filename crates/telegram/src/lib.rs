@@ -12,10 +12,11 @@
 //! | `charts.rs`   | the careers chart photo and `/compare`                                 |
 //! | `admin.rs`    | `/reload`, `/stats`, `/unanswered` for `[telegram] admins`             |
 //! | `flood.rs`    | per-user flood control (pure)                                          |
-//! | `format.rs`   | HTML rendering, escaping, splitting, keyboards as data (pure)          |
-//! | `callback.rs` | `callback_data` encoding (pure)                                        |
-//! | `delivery.rs` | the outbox: per-chat ordered sends, photos, throttling, retries        |
-//! | `feedback.rs` | where 👍/👎 go                                                          |
+//! | `format.rs`   | HTML and plain rendering, splitting, keyboards as data (pure)          |
+//! | `callback.rs` | `callback_data` encoding, career-path keys (pure)                      |
+//! | `delivery.rs` | the outbox: per-chat ordered sends, photos, throttling, draining       |
+//! | `retry.rs`    | the one retry helper: failure classes, backoff (sends, side calls, getMe) |
+//! | `feedback.rs` | the question behind each answer, for the 👍/👎 events                    |
 //! | `secrets.rs`  | keeps the token out of logs                                            |
 
 mod admin;
@@ -25,13 +26,13 @@ mod commands;
 mod config;
 mod delivery;
 mod error;
-pub mod feedback;
+mod feedback;
 mod flood;
 pub mod format;
 mod handlers;
+mod retry;
 mod secrets;
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,8 +45,7 @@ use teloxide::types::Me;
 use teloxide::update_listeners::{webhooks, Polling};
 use teloxide::utils::command::BotCommands as _;
 use teloxide::{ApiError, RequestError};
-use tokio::sync::watch;
-use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use hitbot_careers::chart::ChartCache;
 use hitbot_engine::memory::{Memory, DEFAULT_CAPACITY};
@@ -55,15 +55,19 @@ use hitbot_store::{Event, EventSink, Recorder, StoreConfig};
 
 pub use config::TelegramConfig;
 pub use error::TelegramError;
+/// The Bot API client `run` takes (teloxide's), so that callers need not depend on teloxide.
+pub use teloxide::Bot;
 
-pub use feedback::{FeedbackCounter, FeedbackSink, Votes};
+/// How comparison buttons name career paths (their callback data is `c:<key>` and `c:<key>:<key>`).
+pub use callback::PathKey;
 pub use handlers::SLOW_DOWN;
 
 use commands::Command;
-use delivery::{classify, describe, Api, Failure, Outbox, RetryPolicy};
+use delivery::{send_backoff, Api, Outbox};
 use feedback::Asked;
 use flood::FloodGate;
 use handlers::{App, HandlerError};
+use retry::{describe, retry, Backoff};
 
 /// Shown in an empty chat with the bot ("What can this bot do?"); at most 512 characters.
 const DESCRIPTION: &str = "I answer questions about careers as a Health Information Technician (HIT): what \
@@ -89,8 +93,6 @@ pub struct Options {
     pub min_confidence: f32,
     /// How long a chat's last answer is remembered for follow-ups.
     pub followup: Duration,
-    /// Where 👍/👎 presses go.
-    pub feedback: Arc<dyn FeedbackSink>,
     /// Where answers, declined and low-confidence questions and 👍/👎 are recorded (the operator
     /// store in production).
     pub events: Arc<dyn EventSink>,
@@ -119,7 +121,6 @@ impl Options {
             telegram: telegram.clone(),
             min_confidence: answer.min_confidence,
             followup: Duration::from_secs(answer.followup_minutes * 60),
-            feedback: Arc::new(FeedbackCounter::new()),
             events: Arc::new(NoEvents),
             store_path: None,
             low_confidence: store.low_confidence,
@@ -202,7 +203,15 @@ pub fn run_blocking(
         };
         #[cfg(unix)]
         tokio::spawn(reload_on_sighup(handle.clone()));
-        let result = run(bot, handle, options, stop_signal()).await;
+        let stop = CancellationToken::new();
+        tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                stop_signal().await;
+                stop.cancel();
+            }
+        });
+        let result = run(bot, handle, options, stop).await;
         if let Some(r) = recorder {
             // What was recorded until the stop is written before the process exits.
             tokio::task::spawn_blocking(move || r.flush()).await.ok();
@@ -227,7 +236,7 @@ async fn reload_on_sighup(handle: AdvisorHandle) {
     };
     while hangup.recv().await.is_some() {
         log::info!("SIGHUP received: reloading the knowledge");
-        // `admin::reload` logs a failure with its problems; its reply text is for a chat.
+        // `admin::reload` logs a failure with its problems; its reply is for a chat.
         admin::reload(&handle).await;
     }
 }
@@ -256,25 +265,19 @@ pub async fn stop_signal() {
     }
 }
 
-/// Runs the bot until `stop` resolves, then stops cleanly: the listener acknowledges the last update
-/// offset (so nothing is answered twice after a restart) and queued replies get up to 1.5 s to go out.
+/// Runs the bot until `stop` is cancelled (SIGINT or SIGTERM in production, the test in tests), then
+/// stops cleanly: the listener acknowledges the last update offset (so nothing is answered twice
+/// after a restart) and queued replies get up to 1.5 s to go out.
 pub async fn run(
     bot: Bot,
     handle: AdvisorHandle,
     options: Options,
-    stop: impl Future<Output = ()> + Send + 'static,
+    stop: CancellationToken,
 ) -> Result<(), TelegramError> {
     secrets::register(bot.token());
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        stop.await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = wait_for_stop(stop_rx.clone());
-
     let me = tokio::select! {
         me = get_me(&bot, options.retry_backoff) => me,
-        () = stopped => return Ok(()),
+        () = stop.cancelled() => return Ok(()),
     };
     let me = match me {
         Ok(me) => me,
@@ -286,15 +289,11 @@ pub async fn run(
     let api = Api::new(bot.clone(), telegram.throttle);
     let outbox = Outbox::new(
         api,
-        RetryPolicy {
-            attempts: telegram.send_attempts,
-            backoff: options.retry_backoff,
-        },
+        send_backoff(telegram.send_attempts, options.retry_backoff),
     );
     let app = Arc::new(App {
         handle: handle.clone(),
         memory: Memory::new(options.followup, DEFAULT_CAPACITY),
-        feedback: options.feedback,
         events: options.events,
         asked: Asked::new(DEFAULT_CAPACITY),
         outbox: Arc::clone(&outbox),
@@ -312,11 +311,7 @@ pub async fn run(
         store_path: options.store_path,
     });
     if let Some(period) = options.watch_knowledge {
-        tokio::spawn(watch_knowledge(
-            handle.clone(),
-            period,
-            wait_for_stop(stop_rx.clone()),
-        ));
+        tokio::spawn(watch_knowledge(handle.clone(), period, stop.clone()));
     }
     // Menu and descriptions in the background: a slow or failing call must not delay answering.
     tokio::spawn(set_up_profile(bot.clone()));
@@ -336,9 +331,9 @@ pub async fn run(
         .build();
     let token = dispatcher.shutdown_token();
     let watcher = tokio::spawn({
-        let stopped = wait_for_stop(stop_rx.clone());
+        let stop = stop.clone();
         async move {
-            stopped.await;
+            stop.cancelled().await;
             // The token refuses while the dispatcher is still starting: try until it takes.
             loop {
                 match token.shutdown() {
@@ -389,11 +384,11 @@ pub async fn run(
     if let Err(e) = started {
         return Err(TelegramError::Dispatch(describe(&e)));
     }
-    let left = outbox.drain(Instant::now() + DRAIN).await;
+    let left = outbox.drain(DRAIN).await;
     if left > 0 {
-        log::warn!("stopped with {left} replies or calls still in flight");
+        log::warn!("stopped with {left} deliveries or calls still in flight");
     }
-    if *stop_rx.borrow() {
+    if stop.is_cancelled() {
         log::info!("hitbot stopped");
         Ok(())
     } else {
@@ -401,16 +396,15 @@ pub async fn run(
     }
 }
 
-/// Polls the knowledge folder every `period` (see [`Watcher`]) until `stop` resolves; a reload runs on
-/// the blocking pool.
-async fn watch_knowledge(handle: AdvisorHandle, period: Duration, stop: impl Future<Output = ()>) {
-    tokio::pin!(stop);
+/// Polls the knowledge folder every `period` (see [`Watcher`]) until `stop` is cancelled; a reload
+/// runs on the blocking pool.
+async fn watch_knowledge(handle: AdvisorHandle, period: Duration, stop: CancellationToken) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut watcher = Some(Watcher::new(handle));
     loop {
         tokio::select! {
-            _ = &mut stop => return,
+            () = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
         let Some(mut w) = watcher.take() else { return };
@@ -429,10 +423,6 @@ async fn watch_knowledge(handle: AdvisorHandle, period: Duration, stop: impl Fut
     }
 }
 
-async fn wait_for_stop(mut rx: watch::Receiver<bool>) {
-    let _ = rx.wait_for(|stop| *stop).await;
-}
-
 async fn no_listener_errors(e: std::convert::Infallible) {
     match e {}
 }
@@ -444,27 +434,15 @@ async fn listener_error(e: RequestError) {
 /// getMe, retried with growing waits for as long as Telegram cannot be reached (network errors,
 /// 5xx, 429): a bot started before the network is up just waits. A refused token (401) or any other
 /// error is returned at once.
-async fn get_me(bot: &Bot, base: Duration) -> Result<Me, RequestError> {
-    let mut wait = base.max(Duration::from_millis(1));
-    loop {
-        let e = match bot.get_me().await {
-            Ok(me) => return Ok(me),
-            Err(e) => e,
-        };
-        match classify(&e) {
-            Failure::Transient(at_least) => {
-                let wait_now = wait.max(at_least);
-                log::warn!(
-                    "cannot reach the Telegram Bot API ({}); trying again in {:.1} s",
-                    describe(&e),
-                    wait_now.as_secs_f64()
-                );
-                tokio::time::sleep(wait_now).await;
-                wait = (wait * 2).min(MAX_STARTUP_BACKOFF);
-            }
-            _ => return Err(e),
-        }
-    }
+async fn get_me(bot: &Bot, first: Duration) -> Result<Me, RequestError> {
+    let startup = Backoff {
+        attempts: None,
+        first: first.max(Duration::from_millis(1)),
+        max: MAX_STARTUP_BACKOFF,
+        longest_retry_after: None,
+        level: log::Level::Warn,
+    };
+    retry(&startup, "getMe at startup", || bot.get_me().send()).await
 }
 
 /// The command menu and what an empty chat and the profile show.

@@ -23,13 +23,14 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use hitbot_engine::{Advisor, AdvisorHandle, AnswerConfig, EngineConfig};
-use hitbot_store::{MemorySink, StoreConfig};
-use hitbot_telegram::{self as telegram, FeedbackCounter, Options, TelegramConfig, TelegramError};
+use hitbot_store::{EventKind, MemorySink, StoreConfig};
+use hitbot_telegram::{self as telegram, Options, TelegramConfig, TelegramError};
 
 /// The token tests run with.
 pub const TOKEN: &str = "123456:TEST";
@@ -1142,11 +1143,18 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 /// A running bot: stop it with [`Bot::stop`].
 pub struct Bot {
-    stop: Option<oneshot::Sender<()>>,
+    /// The stop signal `run` was started with (as SIGTERM is in production).
+    stop: CancellationToken,
     task: Option<JoinHandle<Result<(), TelegramError>>>,
-    pub feedback: Arc<FeedbackCounter>,
     /// Every event the bot recorded for the operator store.
     pub events: Arc<MemorySink>,
+}
+
+/// 👍 and 👎 counted from the recorded events.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Votes {
+    pub helpful: usize,
+    pub not_helpful: usize,
 }
 
 /// Test defaults: fast retries, no throttling (tests that need `Throttle` turn it on), no
@@ -1188,23 +1196,34 @@ impl Bot {
         token: &str,
         change: impl FnOnce(&mut Options),
     ) -> Bot {
-        let feedback = Arc::new(FeedbackCounter::new());
         let events = Arc::new(MemorySink::new());
         let mut o = options();
-        o.feedback = Arc::clone(&feedback) as Arc<dyn telegram::FeedbackSink>;
         o.events = Arc::clone(&events) as Arc<dyn hitbot_store::EventSink>;
         change(&mut o);
-        let client = teloxide::Bot::new(token).set_api_url(api.url.parse().expect("mock url"));
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(telegram::run(client, handle, o, async move {
-            let _ = rx.await;
-        }));
+        let client = telegram::Bot::new(token).set_api_url(api.url.parse().expect("mock url"));
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(telegram::run(client, handle, o, stop.clone()));
         Bot {
-            stop: Some(tx),
+            stop,
             task: Some(task),
-            feedback,
             events,
         }
+    }
+
+    /// The 👍/👎 recorded so far on `entry` (`None`: on every entry).
+    pub fn votes(&self, entry: Option<&str>) -> Votes {
+        let mut votes = Votes::default();
+        for e in self.events.events() {
+            if entry.is_some() && e.entry.as_deref() != entry {
+                continue;
+            }
+            match e.kind {
+                EventKind::Feedback { up: true } => votes.helpful += 1,
+                EventKind::Feedback { up: false } => votes.not_helpful += 1,
+                _ => {}
+            }
+        }
+        votes
     }
 
     /// Waits for `run` to return by itself (e.g. after a refused token).
@@ -1218,9 +1237,7 @@ impl Bot {
 
     /// Asks the bot to stop and waits (at most 3 s) for it to finish.
     pub async fn stop(mut self) -> Result<(), TelegramError> {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+        self.stop.cancel();
         let task = self.task.take().expect("running");
         tokio::time::timeout(Duration::from_secs(3), task)
             .await
