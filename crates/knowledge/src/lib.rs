@@ -49,7 +49,7 @@ const CAREER_KEYS: &[&str] = &[
     "growth_percent",
 ];
 /// Longest id: callback data is `x:<id>` and Telegram allows 64 bytes.
-const MAX_ID_LEN: usize = 40;
+pub const MAX_ID_LEN: usize = 40;
 /// Highest median salary accepted, in dollars.
 const MAX_SALARY: i64 = 10_000_000;
 /// Default answer length limit; `config.toml` `[answer] max_chars` overrides it.

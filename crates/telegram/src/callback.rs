@@ -154,8 +154,7 @@ mod tests {
 
     #[test]
     fn the_longest_entry_id_fits() {
-        // knowledge.rs allows ids of up to 40 characters.
-        let id = "a".repeat(40);
+        let id = "a".repeat(hitbot_knowledge::MAX_ID_LEN);
         let data = Callback::Feedback {
             entry: id,
             helpful: false,

@@ -1,28 +1,9 @@
 //! The answering engine on the shipped knowledge: our own regression questions (written fresh, not the
 //! dev set), every entry reachable by its own questions, honest declines, and hostile input.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+use hitbot_engine::eval;
 
-use hitbot_engine::{eval, Advisor, EngineConfig};
-
-/// The workspace root (the knowledge and the question sets are there).
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// The advisor over the shipped knowledge, opened once (index in a temp folder).
-fn advisor() -> &'static Advisor {
-    static ADVISOR: OnceLock<Advisor> = OnceLock::new();
-    ADVISOR.get_or_init(|| {
-        let config = EngineConfig {
-            knowledge_dir: root().join("knowledge"),
-            index_dir: tempfile::tempdir().unwrap().keep(),
-            ..EngineConfig::default()
-        };
-        Advisor::open(&config).expect("shipped knowledge opens")
-    })
-}
+use crate::{advisor, root};
 
 /// Accuracy bars for tests/data/regression.jsonl.
 const MIN_IN_SCOPE: f64 = 0.95;

@@ -1,33 +1,19 @@
 //! Property tests: arbitrary text never panics the engine, and its replies keep their invariants.
 //!
 //! `PROPTEST_CASES` sets the number of cases per property (proptest's default, 256, keeps `cargo test`
-//! fast). The long run: `PROPTEST_CASES=1000000 cargo test --release --test fuzz`.
-//!
-//! The Telegram HTML formatter and splitter (`telegram::format`) are private to the `telegram`
-//! module, so they are not reachable from here; their own unit tests cover them.
+//! fast). The long run: `PROPTEST_CASES=1000000 cargo test --release -p hitbot-engine --test engine fuzz`.
+//! The Telegram formatter and splitter have their own properties (`tests/telegram/format_fuzz.rs`).
 
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
-use hitbot_engine::{Advisor, EngineConfig, Reply};
+use hitbot_engine::Reply;
+
+use crate::advisor;
 
 /// Cases from `PROPTEST_CASES` (default 256); no regression files written into the source tree.
-/// The advisor over the shipped knowledge, opened once (index in a temp folder).
-fn advisor() -> &'static Advisor {
-    static ADVISOR: OnceLock<Advisor> = OnceLock::new();
-    ADVISOR.get_or_init(|| {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let config = EngineConfig {
-            knowledge_dir: root.join("knowledge"),
-            index_dir: tempfile::tempdir().unwrap().keep(),
-            ..EngineConfig::default()
-        };
-        Advisor::open(&config).expect("shipped knowledge opens")
-    })
-}
-
 fn config() -> ProptestConfig {
     ProptestConfig {
         failure_persistence: None,

@@ -1,0 +1,28 @@
+//! The engine's integration tests, in one test binary: its answers on the shipped knowledge
+//! (`answers`) and property tests on arbitrary text (`fuzz`).
+
+mod answers;
+mod fuzz;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use hitbot_engine::{Advisor, EngineConfig};
+
+/// The workspace root (the knowledge and the question sets are there).
+fn root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The advisor over the shipped knowledge, opened once (index in a temp folder).
+fn advisor() -> &'static Advisor {
+    static ADVISOR: OnceLock<Advisor> = OnceLock::new();
+    ADVISOR.get_or_init(|| {
+        let config = EngineConfig {
+            knowledge_dir: root().join("knowledge"),
+            index_dir: tempfile::tempdir().unwrap().keep(),
+            ..EngineConfig::default()
+        };
+        Advisor::open(&config).expect("shipped knowledge opens")
+    })
+}
