@@ -63,11 +63,11 @@ pub struct Vocabulary {
     idf_by_id: Vec<f32>,
     /// Which fields hold each term (bits: [`IN_QUESTIONS`], [`IN_TITLE`], [`IN_KEYWORDS`], [`IN_ANSWER`]).
     fields_by_id: Vec<u8>,
-    entry_terms: Vec<Bits>,
+    entry_terms: Vec<TermSet>,
     /// Terms of the questions, title and keywords only: matching there is stronger evidence.
-    entry_strong_terms: Vec<Bits>,
+    entry_strong_terms: Vec<TermSet>,
     /// Each alternate question of each entry: its distinct term ids and their summed idf.
-    entry_questions: Vec<Vec<(Bits, f32)>>,
+    entry_questions: Vec<Vec<(TermSet, f32)>>,
     /// (entry, term id) → which of the entry's first 64 questions hold the term (bit n: question n).
     question_masks: HashMap<(u32, u32), u64>,
     /// Surface word → index term, for every word of the knowledge and the synonyms.
@@ -92,27 +92,40 @@ pub const IN_TITLE: u8 = 2;
 pub const IN_KEYWORDS: u8 = 4;
 pub const IN_ANSWER: u8 = 8;
 
-/// A set of term ids.
+/// A set of term ids, sorted: an entry's or a question's own terms only, so memory grows with what
+/// the knowledge says, not with entries × vocabulary.
 #[derive(Debug, Default, Clone)]
-struct Bits(Vec<u64>);
+struct TermSet(Vec<u32>);
 
-impl Bits {
+impl TermSet {
     fn insert(&mut self, id: u32) {
-        let (word, bit) = ((id / 64) as usize, id % 64);
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
+        if let Err(at) = self.0.binary_search(&id) {
+            self.0.insert(at, id);
         }
-        self.0[word] |= 1 << bit;
     }
 
     fn contains(&self, id: u32) -> bool {
-        self.0
-            .get((id / 64) as usize)
-            .is_some_and(|w| w & (1 << (id % 64)) != 0)
+        self.0.binary_search(&id).is_ok()
     }
 
     fn contains_all(&self, ids: &[u32]) -> bool {
         !ids.is_empty() && ids.iter().all(|i| self.contains(*i))
+    }
+}
+
+#[cfg(test)]
+mod term_set_tests {
+    use super::TermSet;
+
+    #[test]
+    fn a_term_set_holds_what_was_inserted_once() {
+        let mut b = TermSet::default();
+        for id in [70_000, 3, 3, 64, 0] {
+            b.insert(id);
+        }
+        assert_eq!(b.0, [0, 3, 64, 70_000]);
+        assert!(b.contains(64) && !b.contains(65));
+        assert!(b.contains_all(&[0, 70_000]) && !b.contains_all(&[]));
     }
 }
 
@@ -404,8 +417,8 @@ impl Vocabulary {
         let mut df: Vec<u32> = Vec::new();
         let mut question_ids: Vec<Vec<Vec<u32>>> = Vec::new();
         for e in &knowledge.entries {
-            let mut terms = Bits::default();
-            let mut strong = Bits::default();
+            let mut terms = TermSet::default();
+            let mut strong = TermSet::default();
             let mut seen: Vec<u32> = Vec::new();
             let mut questions = Vec::new();
             let texts = std::iter::once((&e.title, IN_TITLE))
@@ -465,7 +478,7 @@ impl Vocabulary {
                     .into_iter()
                     .map(|ids| {
                         let sum = ids.iter().map(|i| v.idf_by_id[*i as usize]).sum();
-                        let mut bits = Bits::default();
+                        let mut bits = TermSet::default();
                         ids.iter().for_each(|i| bits.insert(*i));
                         (bits, sum)
                     })
@@ -689,7 +702,7 @@ impl Vocabulary {
             return 0.0;
         };
         let has =
-            |set: &Bits, s: &Slot| s.form_ids.iter().flatten().any(|ids| set.contains_all(ids));
+            |set: &TermSet, s: &Slot| s.form_ids.iter().flatten().any(|ids| set.contains_all(ids));
         plan.slots
             .iter()
             .map(|s| {
