@@ -19,6 +19,17 @@ use hitbot_telegram::TOKEN_ENV;
 use crate::config::Config;
 use crate::{bench, chat, render};
 
+/// Prints a line on stdout; an error (e.g. a closed pipe: `hitbot export | head`) is returned, not a
+/// panic.
+fn say(text: std::fmt::Arguments) -> io::Result<()> {
+    writeln!(io::stdout().lock(), "{text}")
+}
+
+/// Prints on stdout without a newline (see [`say`]).
+fn put(text: std::fmt::Arguments) -> io::Result<()> {
+    write!(io::stdout().lock(), "{text}")
+}
+
 /// A problem the user must fix (exit code 2), with what to do about it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -172,7 +183,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Batch => batch(&advisor)?,
         Command::Eval { file } => {
             let cases = eval::load_cases(&file).map_err(|e| MustFix(format!("eval: {e}")))?;
-            print!("{}", eval::run(&advisor, &cases).render());
+            put(format_args!("{}", eval::run(&advisor, &cases).render()))?;
         }
         Command::Telegram => {
             let bot = bot.expect("made above");
@@ -183,11 +194,11 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::Bench { rounds } => {
             let r = bench::run(&advisor, rounds.max(1));
-            println!(
+            say(format_args!(
                 "advisor opened in {:.1} ms (index already built)",
                 opened_in.as_secs_f64() * 1e3
-            );
-            println!(
+            ))?;
+            say(format_args!(
                 "answer: {} questions x {} rounds: p50 {:.1} us, p90 {:.1} us, p99 {:.1} us, mean {:.1} us, {:.0} answers/s on one thread",
                 bench::questions().len(),
                 r.rounds,
@@ -196,22 +207,22 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 r.p99.as_secs_f64() * 1e6,
                 r.mean.as_secs_f64() * 1e6,
                 r.per_second
-            );
+            ))?;
             if let (Some(now), Some(peak)) = (bench::resident_kb(), bench::peak_resident_kb()) {
-                println!(
+                say(format_args!(
                     "resident memory: {:.1} MB (peak {:.1} MB)",
                     now as f64 / 1024.0,
                     peak as f64 / 1024.0
-                );
+                ))?;
             }
             // Last, so that building does not count in the memory figures above.
             let t = bench::index_build(&config.engine())?;
-            println!(
+            say(format_args!(
                 "index build: {} entries; knowledge loaded and checked in {:.1} ms, index written in {:.1} ms",
                 t.entries,
                 t.load.as_secs_f64() * 1e3,
                 t.build.as_secs_f64() * 1e3
-            );
+            ))?;
         }
         Command::Check
         | Command::Index
@@ -230,12 +241,12 @@ fn token_is_set() -> bool {
 
 fn check(config: &Config) -> anyhow::Result<()> {
     let k = advisor::load_checked(&config.engine())?;
-    println!(
+    say(format_args!(
         "knowledge OK: {} entries, {} synonym rules in {}",
         k.entries.len(),
         k.synonyms.len(),
         config.knowledge_dir.display()
-    );
+    ))?;
     Ok(())
 }
 
@@ -246,11 +257,11 @@ fn load_knowledge(config: &Config) -> anyhow::Result<Knowledge> {
 fn index(config: &Config) -> anyhow::Result<()> {
     let knowledge = load_knowledge(config)?;
     let dir = SearchIndex::rebuild(&config.index_dir, &knowledge, &index_name(&knowledge))?;
-    println!(
+    say(format_args!(
         "indexed {} entries into {}",
         knowledge.entries.len(),
         dir.display()
-    );
+    ))?;
     Ok(())
 }
 
@@ -302,7 +313,11 @@ fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<()> {
         Err(e) => return Err(e.into()),
     };
     std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
-    println!("wrote {} ({} bytes)", out.display(), png.len());
+    say(format_args!(
+        "wrote {} ({} bytes)",
+        out.display(),
+        png.len()
+    ))?;
     Ok(())
 }
 
@@ -321,9 +336,9 @@ fn show_report(config: &Config, since: Duration, top: usize, json: bool) -> anyh
         .unwrap_or(std::time::UNIX_EPOCH);
     let report = report::build(&store, from, top)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        say(format_args!("{}", serde_json::to_string_pretty(&report)?))?;
     } else {
-        print!("{}", report::render_text(&report));
+        put(format_args!("{}", report::render_text(&report)))?;
     }
     Ok(())
 }

@@ -39,6 +39,14 @@ fn main() -> ExitCode {
 
 /// Prints the error with its causes and picks the exit code.
 fn fail(error: &anyhow::Error) -> ExitCode {
+    // The reader of our output went away (`hitbot export | head`): it has what it wanted.
+    let closed_pipe = error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if closed_pipe {
+        return ExitCode::SUCCESS;
+    }
     eprintln!("hitbot: {error:#}");
     ExitCode::from(if must_fix(error) { 2 } else { 1 })
 }

@@ -247,3 +247,23 @@ fn max_question_chars_applies_to_every_front_end() {
     let chat = hitbot(&["chat"], &format!("{question}\n"), Some(&config));
     assert!(stdout(&chat).contains("AHIMA"), "{}", stdout(&chat));
 }
+
+/// Regression: `hitbot bench | head -1` panicked ("failed printing to stdout: Broken pipe"). Output to
+/// a reader that has gone away ends the command quietly.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hitbot"))
+        .arg("export") // ~75 kB: more than a pipe holds, so writing must meet the closed end
+        .current_dir(root())
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("HITBOT_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run hitbot");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}

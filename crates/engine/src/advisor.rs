@@ -246,6 +246,39 @@ impl Advisor {
                 self.knowledge.entries[h.entry].id, h.coverage, h.score, h.rank
             ));
         }
+        let reply = self.answer(question);
+        let min = self.config.min_confidence;
+        let entry = reply.entry.as_ref().map_or("-", |e| e.id.as_str());
+        let why = if let Some(kind) = reply.small_talk {
+            format!("small talk ({kind:?}): a friendly reply with the topics, no search")
+        } else if reply.confident {
+            let mut why = format!(
+                "answer from {entry}: confidence {:.2} >= min_confidence {min:.2}",
+                reply.confidence
+            );
+            if !reply.did_you_mean.is_empty() {
+                let ids: Vec<&str> = reply.did_you_mean.iter().map(|e| e.id.as_str()).collect();
+                why.push_str(&format!(
+                    "; did you mean {} (ranked within did_you_mean_margin {:.2})",
+                    ids.join(", "),
+                    self.config.did_you_mean_margin
+                ));
+            }
+            why
+        } else if plan.foreign {
+            "decline: the question names another career or topic (scope.toml) and not the subject"
+                .to_string()
+        } else if plan.known_slots() == 0 {
+            "decline: no word of the question is in the knowledge".to_string()
+        } else if plan.only_numbers() {
+            "decline: the only words the knowledge knows are numbers".to_string()
+        } else {
+            format!(
+                "decline: the best entry ({entry}) covers {:.2} of the question < min_confidence {min:.2}",
+                reply.confidence
+            )
+        };
+        out.push_str(&format!("decision: {why}\n"));
         out
     }
 

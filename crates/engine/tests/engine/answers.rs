@@ -269,3 +269,24 @@ fn small_talk_is_neither_answered_nor_declined() {
         reply.entry
     );
 }
+
+#[test]
+fn explain_says_why_the_reply_is_an_answer_or_a_decline() {
+    let a = advisor();
+    let answered = a.explain("how much do HITs make?");
+    assert!(
+        answered.contains("decision: answer from salary"),
+        "{answered}"
+    );
+    let declined = a.explain("how much do nurses make?");
+    assert!(
+        declined.contains("decision: decline: the question names another career"),
+        "{declined}"
+    );
+    let unknown = a.explain("qwpoeiru zmxn");
+    assert!(
+        unknown.contains("decision: decline: no word of the question is in the knowledge"),
+        "{unknown}"
+    );
+    assert!(a.explain("hi").contains("decision: small talk"));
+}
