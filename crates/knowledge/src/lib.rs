@@ -128,11 +128,17 @@ pub struct Guide {
     pub topics: Vec<String>,
     /// Entry ids offered as the topic menu, in menu order.
     pub menu: Vec<String>,
+    /// Hub entries whose message lists every career path (entries with a career row) as buttons,
+    /// and comes with the careers chart.
+    pub list_career_paths: Vec<String>,
+    /// Hub entries whose message lists every other entry of their own topic as buttons.
+    pub list_topic: Vec<String>,
     /// What the career table's figures are: shown on charts and comparison cards.
     pub careers: CareerLabels,
-    /// Where `menu` is, for problems with it.
+    /// Where the file and its lists of entry ids are, for problems with them.
     pub file: PathBuf,
     pub menu_line: usize,
+    pub list_lines: (usize, usize),
 }
 
 /// `[careers]` of `guide.toml`.
@@ -587,13 +593,23 @@ fn check_references(knowledge: &Knowledge, problems: &mut Vec<Problem>) {
         }
     }
     let guide = &knowledge.guide;
-    for id in guide.menu.iter().filter(|id| !ids.contains(id.as_str())) {
-        problems.push(Problem {
-            file: guide.file.clone(),
-            line: guide.menu_line,
-            entry: None,
-            message: format!("`menu` names entry `{id}`, which does not exist"),
-        });
+    for (key, list, line) in [
+        ("menu", &guide.menu, guide.menu_line),
+        (
+            "list_career_paths",
+            &guide.list_career_paths,
+            guide.list_lines.0,
+        ),
+        ("list_topic", &guide.list_topic, guide.list_lines.1),
+    ] {
+        for id in list.iter().filter(|id| !ids.contains(id.as_str())) {
+            problems.push(Problem {
+                file: guide.file.clone(),
+                line,
+                entry: None,
+                message: format!("`{key}` names entry `{id}`, which does not exist"),
+            });
+        }
     }
 }
 
@@ -617,7 +633,14 @@ fn parse_toml<'t>(
     }
 }
 
-const GUIDE_KEYS: &[&str] = &["subject", "topics", "menu", "careers"];
+const GUIDE_KEYS: &[&str] = &[
+    "subject",
+    "topics",
+    "menu",
+    "list_career_paths",
+    "list_topic",
+    "careers",
+];
 const CAREER_LABEL_KEYS: &[&str] = &["title", "salary_year", "growth_period", "source"];
 
 fn parse_guide(
@@ -663,6 +686,8 @@ fn parse_guide(
     let (subject, _) = list(doc, "subject", &mut problem);
     let (topics, _) = list(doc, "topics", &mut problem);
     let (menu, menu_line) = list(doc, "menu", &mut problem);
+    let (list_career_paths, paths_line) = list(doc, "list_career_paths", &mut problem);
+    let (list_topic, topic_line) = list(doc, "list_topic", &mut problem);
     let mut careers = CareerLabels::default();
     if let Some(v) = tr::get(doc, "careers") {
         match tr::as_table(v.get_ref()) {
@@ -703,9 +728,12 @@ fn parse_guide(
         subject,
         topics,
         menu,
+        list_career_paths,
+        list_topic,
         careers,
         file: path.to_path_buf(),
         menu_line,
+        list_lines: (paths_line, topic_line),
     }
 }
 

@@ -81,14 +81,17 @@ impl Command {
     }
 }
 
-/// What the message for entry `id` lists under its answer, however it was asked for (`/careers`, the
-/// Careers button, a deep link): the five paths under the careers hub, every organization under the
-/// organizations hub, every question under the FAQ hub, else the entry's related entries.
-pub fn listing(id: &str) -> More {
-    match id {
-        "careers" => More::CareerPaths,
-        "organizations" | "faq" => More::SameTopic,
-        _ => More::Related,
+/// What the message for entry `id` lists under its answer, however it was asked for (a command, a
+/// button, a deep link): `guide.toml` names the hubs that list every career path
+/// (`list_career_paths`) or every entry of their topic (`list_topic`); others list their related
+/// entries.
+pub fn listing(guide: &hitbot_knowledge::Guide, id: &str) -> More {
+    if guide.list_career_paths.iter().any(|h| h == id) {
+        More::CareerPaths
+    } else if guide.list_topic.iter().any(|h| h == id) {
+        More::SameTopic
+    } else {
+        More::Related
     }
 }
 
@@ -96,6 +99,18 @@ pub fn listing(id: &str) -> More {
 mod tests {
     use super::*;
     use teloxide::utils::command::BotCommands as _;
+
+    #[test]
+    fn hubs_list_what_the_guide_says() {
+        let guide = hitbot_knowledge::Guide {
+            list_career_paths: vec!["paths".into()],
+            list_topic: vec!["faq".into()],
+            ..Default::default()
+        };
+        assert_eq!(listing(&guide, "paths"), More::CareerPaths);
+        assert_eq!(listing(&guide, "faq"), More::SameTopic);
+        assert_eq!(listing(&guide, "careers"), More::Related);
+    }
 
     #[test]
     fn menu_names_are_valid_for_telegram() {

@@ -173,7 +173,7 @@ async fn on_message(app: Arc<App>, msg: Message, me: Me) -> HandlerResult {
     // The careers hub answers with its chart, however it was asked for.
     if reply.confident {
         if let Some(e) = &reply.entry {
-            if commands::listing(&e.id) == More::CareerPaths {
+            if commands::listing(&advisor.knowledge().guide, &e.id) == More::CareerPaths {
                 charts::send_careers_chart(&app, &advisor, chat, thread(&msg));
             }
         }
@@ -435,7 +435,7 @@ impl App {
             return false;
         };
         self.outbox.send(OutMessage::new(chat, &rendered, reply_to));
-        if commands::listing(id) == More::CareerPaths {
+        if commands::listing(&advisor.knowledge().guide, id) == More::CareerPaths {
             charts::send_careers_chart(self, advisor, chat, reply_to);
         }
         true
@@ -445,7 +445,7 @@ impl App {
     /// `None` for an unknown id (a stale button, a deep link to a removed entry).
     fn entry_message(&self, advisor: &Advisor, chat: ChatId, id: &str) -> Option<Rendered> {
         let reply = advisor.entry_reply(id)?;
-        let more: Vec<EntryRef> = match commands::listing(id) {
+        let more: Vec<EntryRef> = match commands::listing(&advisor.knowledge().guide, id) {
             More::Related => reply.related.clone(),
             More::CareerPaths => list(advisor, |e| e.career.is_some()),
             More::SameTopic => {
