@@ -82,11 +82,6 @@ pub enum AdvisorError {
     },
     #[error(transparent)]
     Search(#[from] SearchError),
-    #[error("{dir}: cannot read the knowledge folder: {source}")]
-    Io {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
 }
 
 /// The answering engine over one version of the knowledge.
