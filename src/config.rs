@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hitbot_engine::{AnswerConfig, EngineConfig};
+use hitbot_engine::{AnswerConfig, EngineConfig, SemanticConfig};
 use hitbot_knowledge::toml_read::{self, Lines};
 use hitbot_store::StoreConfig;
 use hitbot_telegram::TelegramConfig;
@@ -22,6 +22,7 @@ pub struct Config {
     /// Folder of the built search index (generated).
     pub index_dir: PathBuf,
     pub answer: AnswerConfig,
+    pub semantic: SemanticConfig,
     pub log: LogConfig,
     pub telegram: TelegramConfig,
     pub store: StoreConfig,
@@ -50,6 +51,7 @@ impl Default for Config {
             knowledge_dir: engine.knowledge_dir,
             index_dir: engine.index_dir,
             answer: engine.answer,
+            semantic: engine.semantic,
             log: LogConfig::default(),
             telegram: TelegramConfig::default(),
             store: StoreConfig::default(),
@@ -99,6 +101,7 @@ impl Config {
         for dir in [
             &mut config.knowledge_dir,
             &mut config.index_dir,
+            &mut config.semantic.model_dir,
             &mut config.store.path,
         ] {
             if dir.is_relative() && !base.as_os_str().is_empty() {
@@ -123,6 +126,7 @@ impl Config {
         })?;
         let checks = [
             ("answer", config.answer.validate()),
+            ("semantic", config.semantic.validate()),
             ("telegram", config.telegram.validate()),
             ("store", config.store.validate()),
         ];
@@ -141,6 +145,7 @@ impl Config {
             knowledge_dir: self.knowledge_dir.clone(),
             index_dir: self.index_dir.clone(),
             answer: self.answer.clone(),
+            semantic: self.semantic.clone(),
         }
     }
 }

@@ -56,10 +56,8 @@ fn must_fix(error: &anyhow::Error) -> bool {
     error.chain().any(|e| {
         e.is::<MustFix>()
             || e.is::<ConfigError>()
-            || matches!(
-                e.downcast_ref::<AdvisorError>(),
-                Some(AdvisorError::Knowledge { .. })
-            )
+            || e.downcast_ref::<AdvisorError>()
+                .is_some_and(AdvisorError::is_setup)
             || e.downcast_ref::<TelegramError>()
                 .is_some_and(TelegramError::is_setup)
     })

@@ -21,7 +21,11 @@ pub fn plain(reply: &Reply) -> String {
     }
     if !reply.related.is_empty() {
         let titles: Vec<&str> = reply.related.iter().map(|r| r.title.as_str()).collect();
-        out.push_str("\nRelated: ");
+        out.push_str(if reply.not_covered {
+            "\nClosest topic: "
+        } else {
+            "\nRelated: "
+        });
         out.push_str(&titles.join(" | "));
     }
     out

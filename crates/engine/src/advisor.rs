@@ -10,7 +10,10 @@ use serde::Serialize;
 use hitbot_knowledge::{Entry, Fingerprint, Knowledge, Problem};
 
 use crate::config::{AnswerConfig, EngineConfig};
-use crate::search::{Hit, SearchError, SearchIndex, ENGINE_VERSION};
+use crate::fusion::Features;
+use crate::search::{Hit, Plan, SearchError, SearchIndex, ENGINE_VERSION};
+#[cfg(feature = "semantic")]
+use crate::semantic::{Model, Semantic, SemanticError, Similarity};
 use crate::smalltalk::{self, SmallTalk};
 
 /// What the advisor says when it does not know. No guide figures in it, on purpose.
@@ -18,6 +21,19 @@ pub const DECLINE_TEXT: &str =
     "Sorry, I don't know that one. I can help with questions about health \
 information technicians: what they do, skills, salary and job outlook, education and the RHIT \
 credential, career paths, and professional organizations.";
+
+/// What the advisor says when the question is about the subject, or near it, but the guide has no
+/// answer to it (exam fees, fines, a named employer…). The closest topic is offered beside it.
+pub const NOT_COVERED_TEXT: &str = "The guide I answer from doesn't cover that, so I'd rather not \
+guess. The closest topic I have is below; or ask me about what health information technicians do, \
+their skills, pay and outlook, education and the RHIT, career paths, or professional organizations.";
+
+/// A declined question at least this close in meaning to an entry or to a not-covered question is
+/// "not covered" (the guide's subject, but no answer) rather than "not understood".
+const NEAR_SUBJECT: f32 = 0.4;
+
+/// Candidates the model adds to tantivy's: the entries nearest in meaning.
+const SEMANTIC_CANDIDATES: usize = 5;
 
 /// Words that make a question lean on the previous answer.
 const FOLLOW_UP_CUES: &[&str] = &[
@@ -71,6 +87,9 @@ pub struct Reply {
     /// Set when the message was small talk ("hi", "thanks", "who are you?"): `text` is the friendly
     /// reply, and it is neither an answer nor a decline.
     pub small_talk: Option<SmallTalk>,
+    /// Set when declining a question near the subject that the guide does not answer: `related`
+    /// then holds the closest topic.
+    pub not_covered: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +101,58 @@ pub enum AdvisorError {
     },
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// The model cannot be loaded (set `[semantic] model_dir`, or `enabled = false`).
+    #[cfg(feature = "semantic")]
+    #[error("{0} (set [semantic] model_dir in config.toml, or enabled = false to answer without it)")]
+    Semantic(#[from] SemanticError),
+}
+
+impl AdvisorError {
+    /// Whether the operator must fix a file or the setup (the knowledge, the model folder), as
+    /// opposed to a failure of the index on disk.
+    pub fn is_setup(&self) -> bool {
+        match self {
+            AdvisorError::Knowledge { .. } => true,
+            AdvisorError::Search(_) => false,
+            #[cfg(feature = "semantic")]
+            AdvisorError::Semantic(_) => true,
+        }
+    }
+}
+
+/// A candidate entry for a question, with what each stage knows of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub entry: usize,
+    pub features: Features,
+    /// The lexical stage's hit, when tantivy found the entry.
+    pub hit: Option<Hit>,
+    /// The calibrated confidence (the lexical coverage when the model did not run).
+    pub confidence: f32,
+    /// The ordering key: the lexical rank, or the confidence when the model ran.
+    pub rank: f32,
+}
+
+/// The candidates for one question, best first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Judged {
+    pub candidates: Vec<Candidate>,
+    /// Whether the model ran (false: the lexical stage was sure, or the stage is off).
+    pub semantic: bool,
+    /// The closest not-covered question (`scope.toml`) and its similarity, when the model ran.
+    pub not_covered: Option<(usize, f32)>,
+    /// The question names another career or topic (`scope.toml` `other_topics`) and not the subject.
+    pub foreign: bool,
+}
+
+impl Judged {
+    fn best(&self) -> Option<&Candidate> {
+        self.candidates.first()
+    }
+
+    fn confidence(&self) -> f32 {
+        self.best().map_or(0.0, |c| c.confidence)
+    }
 }
 
 /// The answering engine over one version of the knowledge.
@@ -90,13 +161,35 @@ pub struct Advisor {
     index: SearchIndex,
     config: AnswerConfig,
     by_id: HashMap<String, usize>,
+    /// The model and the knowledge's vectors; `None` when `[semantic] enabled = false`.
+    #[cfg(feature = "semantic")]
+    semantic: Option<Semantic>,
+    /// `[semantic] lexical_sure`.
+    lexical_sure: f32,
 }
 
 impl Advisor {
     /// Loads and validates the knowledge, then opens (or builds) its index.
     pub fn open(config: &EngineConfig) -> Result<Advisor, AdvisorError> {
         let knowledge = load_checked(config)?;
-        let index = SearchIndex::open(&config.index_dir, &knowledge, &index_name(&knowledge))?;
+        let name = index_name(&knowledge);
+        let index = SearchIndex::open(&config.index_dir, &knowledge, &name)?;
+        #[cfg(feature = "semantic")]
+        let semantic = if config.semantic.enabled {
+            let model = Model::shared(&config.semantic.model_dir)?;
+            Some(Semantic::open(
+                model,
+                &knowledge,
+                &config.index_dir.join(&name),
+                config.semantic.cache,
+            )?)
+        } else {
+            None
+        };
+        #[cfg(not(feature = "semantic"))]
+        if config.semantic.enabled {
+            log::warn!("this build has no semantic stage (feature `semantic`): answering lexically");
+        }
         let by_id = knowledge
             .entries
             .iter()
@@ -108,6 +201,9 @@ impl Advisor {
             index,
             config: config.answer.clone(),
             by_id,
+            #[cfg(feature = "semantic")]
+            semantic,
+            lexical_sure: config.semantic.lexical_sure,
         })
     }
 
@@ -148,10 +244,14 @@ impl Advisor {
             };
         }
         let plan = self.index.plan(question);
-        let alone = self.index.search(&plan, 5);
+        let alone = self.judge(question, &plan);
         if let Some(prev) = previous.and_then(|id| self.entry(id)) {
-            let alone_best = alone.first().map_or(0.0, |h| h.coverage);
-            let alone_ok = alone_best >= self.config.min_confidence;
+            let alone_best = alone
+                .candidates
+                .iter()
+                .map(|c| c.features.coverage)
+                .fold(0.0, f32::max);
+            let alone_ok = alone.confidence() >= self.config.min_confidence;
             if is_follow_up(question) || !alone_ok {
                 let with = self.ranked(&format!("{question} {}", subject_of(prev)));
                 if let Some(best) = with.first() {
@@ -166,46 +266,160 @@ impl Advisor {
                         && relevant
                         && (!alone_ok || light || own >= FOLLOW_UP_OWN_SHARE * alone_best)
                     {
-                        return self.reply_from(&with);
+                        return self.reply_from(&lexical(with));
                     }
                 }
             }
         }
-        let unsure = alone
-            .first()
-            .is_none_or(|h| h.coverage < self.config.min_confidence);
-        // A long message that mixes context with a question: answer the part phrased as a question.
+        let unsure = alone.confidence() < self.config.min_confidence;
+        // A long message that mixes context with a question: answer the part phrased as a question,
+        // and offer the best other part as a button.
         let long = plan.slots.len() >= LONG_MESSAGE_SLOTS;
-        if unsure || long {
-            if let Some(part) = self.best_fragment(question, !unsure) {
-                return self.reply_from(&part);
+        if !plan.foreign && (unsure || long) {
+            if let Some((part, other)) = self.best_fragment(question, !unsure) {
+                let mut reply = self.reply_from(&part);
+                if let Some(other) = other.filter(|o| reply.entry.as_ref() != Some(o)) {
+                    reply.related.retain(|r| *r != other);
+                    reply.related.insert(0, other);
+                    reply.related.truncate(self.config.related.max(1));
+                }
+                return reply;
             }
         }
         self.reply_from(&alone)
     }
 
+    /// The candidates for a question: tantivy's, judged by the lexical stage alone when it is sure
+    /// (the model cannot change the outcome), else fused with the semantic stage's.
+    pub fn judge(&self, question: &str, plan: &Plan) -> Judged {
+        let hits = self.index.search(plan, 5);
+        if plan.foreign {
+            return Judged {
+                foreign: true,
+                ..Judged::default()
+            };
+        }
+        if self.lexically_sure(&hits) {
+            return lexical(hits);
+        }
+        #[cfg(feature = "semantic")]
+        if let Some(semantic) = &self.semantic {
+            match semantic.similarity(question) {
+                Ok(sim) => return self.fuse(plan, hits, &sim),
+                Err(e) => log::error!("the semantic stage failed, answering lexically: {e}"),
+            }
+        }
+        let _ = question;
+        lexical(hits)
+    }
+
+    /// The lexical stage is sure: its best entry covers nearly all of the question and no runner-up
+    /// comes close.
+    fn lexically_sure(&self, hits: &[Hit]) -> bool {
+        let Some(best) = hits.first() else {
+            return false;
+        };
+        best.coverage >= self.lexical_sure
+            && !hits[1..].iter().any(|h| {
+                h.rank >= best.rank * self.config.did_you_mean_margin
+                    && h.coverage >= self.config.min_confidence
+            })
+    }
+
+    /// tantivy's candidates and the entries nearest in meaning, each scored from both stages.
+    #[cfg(feature = "semantic")]
+    fn fuse(&self, plan: &Plan, hits: Vec<Hit>, sim: &Similarity) -> Judged {
+        let best_bm25 = hits
+            .iter()
+            .map(|h| h.score)
+            .fold(f32::EPSILON, f32::max);
+        let mut entries: Vec<usize> = hits.iter().map(|h| h.entry).collect();
+        for e in sim.nearest(SEMANTIC_CANDIDATES) {
+            if !entries.contains(&e) {
+                entries.push(e);
+            }
+        }
+        let nearest = sim.nearest(2);
+        let mut candidates: Vec<Candidate> = entries
+            .into_iter()
+            .map(|entry| {
+                let hit = hits.iter().find(|h| h.entry == entry).cloned();
+                let rival = nearest
+                    .iter()
+                    .find(|e| **e != entry)
+                    .map_or(-1.0, |e| sim.question[*e]);
+                let features = Features {
+                    coverage: self.index.coverage(plan, entry),
+                    bm25: hit.as_ref().map_or(0.0, |h| h.score / best_bm25),
+                    question: sim.question[entry],
+                    answer: sim.answer[entry],
+                    not_covered: sim.not_covered_score(),
+                    lead: sim.question[entry] - rival,
+                };
+                let confidence = features.confidence();
+                Candidate {
+                    entry,
+                    features,
+                    hit,
+                    confidence,
+                    rank: confidence,
+                }
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.rank.total_cmp(&a.rank));
+        Judged {
+            candidates,
+            semantic: true,
+            not_covered: sim.not_covered,
+            foreign: false,
+        }
+    }
+
     /// In a long message the actual question often sits among personal context ("I'm 45 and thinking
     /// about a second career. … can I get in faster with a certificate?"). Tries each sentence and
-    /// comma-separated part, and returns the confident part that covers the most weight.
+    /// comma-separated part, and returns the confident part that covers the most weight, with the
+    /// entry of the best other confident part (another question in the same message).
     /// With `openers_only`, only parts that open like a question ("what kind of salary…") count.
-    fn best_fragment(&self, question: &str, openers_only: bool) -> Option<Vec<Hit>> {
+    fn best_fragment(
+        &self,
+        question: &str,
+        openers_only: bool,
+    ) -> Option<(Judged, Option<EntryRef>)> {
         let parts = fragments(question);
         if parts.len() < 2 {
             return None;
         }
-        // Parts phrased as a question first, then the one that covers the most.
-        parts
+        let mut judged: Vec<(bool, f32, Judged)> = parts
             .into_iter()
             .map(|p| (opens_question(p), p))
             .filter(|(opens, _)| *opens || !openers_only)
-            .map(|(opens, p)| (opens, self.ranked(p)))
-            .filter(|(_, hits)| {
-                hits.first().is_some_and(|h| {
-                    h.coverage >= self.config.min_confidence && h.covered >= FRAGMENT_MIN_COVERED
-                })
+            .filter_map(|(opens, p)| {
+                let plan = self.index.plan(p);
+                let judged = self.judge(p, &plan);
+                let best = judged.best()?;
+                let covered = best.hit.as_ref().map_or(0.0, |h| h.covered);
+                // One generic word ("answer", "rules") is not enough for a part to stand for the
+                // message, unless the model vouches for it.
+                let enough = judged.semantic || covered >= FRAGMENT_MIN_COVERED;
+                let key = if judged.semantic {
+                    best.confidence
+                } else {
+                    covered
+                };
+                (best.confidence >= self.config.min_confidence && enough)
+                    .then_some((opens, key, judged))
             })
-            .max_by(|(oa, a), (ob, b)| oa.cmp(ob).then(a[0].covered.total_cmp(&b[0].covered)))
-            .map(|(_, hits)| hits)
+            .collect();
+        // Parts phrased as a question first, then the one the stages are surest of.
+        judged.sort_by(|(oa, a, _), (ob, b, _)| ob.cmp(oa).then(b.total_cmp(a)));
+        let mut parts = judged.into_iter().map(|(_, _, j)| j);
+        let main = parts.next()?;
+        let main_entry = main.best().map(|c| c.entry);
+        let other = parts
+            .filter_map(|j| j.best().map(|c| c.entry))
+            .find(|e| Some(*e) != main_entry)
+            .map(|e| self.entry_ref(e));
+        Some((main, other))
     }
 
     /// The reply for one entry, as a button press or a command shows it.
@@ -214,13 +428,30 @@ impl Advisor {
         Some(self.reply_for(i, 1.0, Vec::new()))
     }
 
-    /// The best entries for a question with their coverage, best first (for evaluation and tools).
+    /// The best entries for a question with their confidence, best first (for evaluation and tools).
     pub fn candidates(&self, question: &str, limit: usize) -> Vec<(EntryRef, f32)> {
-        self.ranked(question)
+        let question = self.cut_question(question);
+        let plan = self.index.plan(question);
+        self.judge(question, &plan)
+            .candidates
             .into_iter()
             .take(limit)
-            .map(|h| (self.entry_ref(h.entry), h.coverage))
+            .map(|c| (self.entry_ref(c.entry), c.confidence))
             .collect()
+    }
+
+    /// Every candidate for a question with what each stage knows of it, best first (calibration).
+    pub fn scored(&self, question: &str) -> Judged {
+        let question = self.cut_question(question);
+        self.judge(question, &self.index.plan(question))
+    }
+
+    /// Whether the semantic stage is loaded.
+    pub fn semantic_enabled(&self) -> bool {
+        #[cfg(feature = "semantic")]
+        return self.semantic.is_some();
+        #[cfg(not(feature = "semantic"))]
+        false
     }
 
     /// How a question was understood and ranked, for knowledge editors (`hitbot ask --explain`).
@@ -234,12 +465,38 @@ impl Advisor {
                 s.word, s.terms, s.alternatives, s.corrected, s.known, s.weight
             ));
         }
-        out.push_str("candidates:\n");
-        for h in self.index.search(&plan, 5) {
+        let judged = self.judge(question, &plan);
+        out.push_str(&format!(
+            "model: {}\n",
+            if judged.semantic {
+                "ran (the lexical stage was not sure)"
+            } else if self.semantic_enabled() {
+                "skipped (the lexical stage was sure, or the question names another topic)"
+            } else {
+                "off ([semantic] enabled = false)"
+            }
+        ));
+        if let Some((n, s)) = judged.not_covered {
             out.push_str(&format!(
-                "  {:<28} coverage={:.2} bm25={:.2} rank={:.2}\n",
-                self.knowledge.entries[h.entry].id, h.coverage, h.score, h.rank
+                "closest not-covered question: {:?} similarity={s:.2}\n",
+                self.knowledge.not_covered.get(n).map_or("", |q| q.as_str())
             ));
+        }
+        out.push_str("candidates:\n");
+        for c in judged.candidates.iter().take(6) {
+            let f = &c.features;
+            let bm25 = c.hit.as_ref().map_or(0.0, |h| h.score);
+            out.push_str(&format!(
+                "  {:<28} coverage={:.2} bm25={bm25:.2}",
+                self.knowledge.entries[c.entry].id, f.coverage
+            ));
+            if judged.semantic {
+                out.push_str(&format!(
+                    " similarity(question)={:.2} similarity(answer)={:.2} lead={:.2}",
+                    f.question, f.answer, f.lead
+                ));
+            }
+            out.push_str(&format!(" confidence={:.2}\n", c.confidence));
         }
         let reply = self.answer(question);
         let min = self.config.min_confidence;
@@ -261,15 +518,21 @@ impl Advisor {
             }
             why
         } else if plan.foreign {
-            "decline: the question names another career or topic (scope.toml) and not the subject"
+            "decline (not covered): the question names another career or topic (scope.toml) and \
+             not the subject"
                 .to_string()
-        } else if plan.known_slots() == 0 {
+        } else if reply.not_covered {
+            format!(
+                "decline (not covered): the best entry ({entry}) has confidence {:.2} < \
+                 min_confidence {min:.2}, and the question is near the subject",
+                reply.confidence
+            )
+        } else if plan.known_slots() == 0 && !judged.semantic {
             "decline: no word of the question is in the knowledge".to_string()
-        } else if plan.only_numbers() {
-            "decline: the only words the knowledge knows are numbers".to_string()
         } else {
             format!(
-                "decline: the best entry ({entry}) covers {:.2} of the question < min_confidence {min:.2}",
+                "decline (not understood): the best entry ({entry}) has confidence {:.2} < \
+                 min_confidence {min:.2}",
                 reply.confidence
             )
         };
@@ -313,6 +576,7 @@ impl Advisor {
             did_you_mean: Vec::new(),
             source: None,
             small_talk: None,
+            not_covered: false,
         }
     }
 
@@ -321,24 +585,48 @@ impl Advisor {
         self.index.search(&plan, 5)
     }
 
-    fn reply_from(&self, hits: &[Hit]) -> Reply {
-        let Some(best) = hits.first() else {
-            return self.decline(0.0, None);
+    fn reply_from(&self, judged: &Judged) -> Reply {
+        let Some(best) = judged.best() else {
+            return self.decline_for(judged, None);
         };
-        if best.coverage < self.config.min_confidence {
-            return self.decline(best.coverage, Some(self.entry_ref(best.entry)));
+        if best.confidence < self.config.min_confidence {
+            return self.decline_for(judged, Some(best));
         }
         let floor = best.rank * self.config.did_you_mean_margin;
         // A runner-up the best entry already links to is a follow-up, not an ambiguity.
         let linked = &self.knowledge.entries[best.entry].related;
-        let did_you_mean = hits[1..]
+        let did_you_mean = judged.candidates[1..]
             .iter()
-            .filter(|h| h.rank >= floor && h.coverage >= self.config.min_confidence)
-            .filter(|h| !linked.contains(&self.knowledge.entries[h.entry].id))
+            .filter(|c| c.rank >= floor && c.confidence >= self.config.min_confidence)
+            .filter(|c| !linked.contains(&self.knowledge.entries[c.entry].id))
             .take(2)
-            .map(|h| self.entry_ref(h.entry))
+            .map(|c| self.entry_ref(c.entry))
             .collect();
-        self.reply_for(best.entry, best.coverage, did_you_mean)
+        self.reply_for(best.entry, best.confidence, did_you_mean)
+    }
+
+    /// Declining: "not covered" (with the closest topic as a button) when the question is about the
+    /// subject or near it, else "I don't know".
+    fn decline_for(&self, judged: &Judged, best: Option<&Candidate>) -> Reply {
+        let mut reply = self.decline(
+            best.map_or(0.0, |c| c.confidence),
+            best.map(|c| self.entry_ref(c.entry)),
+        );
+        if judged.foreign {
+            reply.text = NOT_COVERED_TEXT.to_string();
+            reply.not_covered = true;
+        } else if judged.semantic {
+            let near = best.map_or(0.0, |c| c.features.question);
+            let not_covered = judged.not_covered.map_or(0.0, |(_, s)| s);
+            if near.max(not_covered) >= NEAR_SUBJECT {
+                reply.text = NOT_COVERED_TEXT.to_string();
+                reply.not_covered = true;
+                if let Some(c) = best.filter(|_| near >= NEAR_SUBJECT) {
+                    reply.related = vec![self.entry_ref(c.entry)];
+                }
+            }
+        }
+        reply
     }
 
     fn reply_for(&self, i: usize, confidence: f32, did_you_mean: Vec<EntryRef>) -> Reply {
@@ -359,6 +647,7 @@ impl Advisor {
             did_you_mean,
             source: Some(e.source.clone()),
             small_talk: None,
+            not_covered: false,
         }
     }
 
@@ -368,6 +657,33 @@ impl Advisor {
             id: e.id.clone(),
             title: e.title.clone(),
         }
+    }
+}
+
+/// tantivy's candidates judged by the lexical stage alone: confidence is coverage.
+fn lexical(hits: Vec<Hit>) -> Judged {
+    let best_bm25 = hits
+        .iter()
+        .map(|h| h.score)
+        .fold(f32::EPSILON, f32::max);
+    Judged {
+        candidates: hits
+            .into_iter()
+            .map(|h| Candidate {
+                entry: h.entry,
+                features: Features {
+                    coverage: h.coverage,
+                    bm25: h.score / best_bm25,
+                    ..Features::default()
+                },
+                confidence: h.coverage,
+                rank: h.rank,
+                hit: Some(h),
+            })
+            .collect(),
+        semantic: false,
+        not_covered: None,
+        foreign: false,
     }
 }
 

@@ -13,6 +13,7 @@ pub struct EngineConfig {
     /// Folder of the built search index (generated).
     pub index_dir: PathBuf,
     pub answer: AnswerConfig,
+    pub semantic: SemanticConfig,
 }
 
 impl Default for EngineConfig {
@@ -21,6 +22,7 @@ impl Default for EngineConfig {
             knowledge_dir: PathBuf::from("knowledge"),
             index_dir: PathBuf::from("index"),
             answer: AnswerConfig::default(),
+            semantic: SemanticConfig::default(),
         }
     }
 }
@@ -71,6 +73,42 @@ impl AnswerConfig {
             50,
             4096,
         )
+    }
+}
+
+/// `[semantic]`: the sentence-embedding stage that re-ranks tantivy's candidates by meaning.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SemanticConfig {
+    /// Off: purely lexical answers (no model loaded). Builds without the `semantic` feature are
+    /// always purely lexical.
+    pub enabled: bool,
+    /// Folder of the model files (model.safetensors, tokenizer.json, config.json).
+    pub model_dir: PathBuf,
+    /// How many recent questions' vectors are kept, so a repeated question skips the model.
+    pub cache: usize,
+    /// A lexical answer covering at least this share of the question, with no close runner-up, is
+    /// given without running the model (it cannot change the outcome). 1 runs the model on every
+    /// question the lexical stage does not cover entirely.
+    pub lexical_sure: f32,
+}
+
+impl Default for SemanticConfig {
+    fn default() -> Self {
+        SemanticConfig {
+            enabled: true,
+            model_dir: PathBuf::from("models/all-minilm-l6-v2"),
+            cache: 4096,
+            lexical_sure: 0.9,
+        }
+    }
+}
+
+impl SemanticConfig {
+    /// Checks the ranges; an error names the key (within `[semantic]`) and what it must be.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        check_int("cache", self.cache as u64, 1, 1_000_000)?;
+        check_unit("lexical_sure", self.lexical_sure)
     }
 }
 

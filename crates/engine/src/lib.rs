@@ -9,11 +9,14 @@ pub mod advisor;
 pub mod cache;
 pub mod config;
 pub mod eval;
+pub mod fusion;
 pub mod memory;
 pub mod reload;
 pub mod search;
+#[cfg(feature = "semantic")]
+pub mod semantic;
 pub mod smalltalk;
 
-pub use advisor::{Advisor, AdvisorError, EntryRef, Reply};
-pub use config::{AnswerConfig, EngineConfig};
+pub use advisor::{Advisor, AdvisorError, Candidate, EntryRef, Judged, Reply};
+pub use config::{AnswerConfig, EngineConfig, SemanticConfig};
 pub use reload::{AdvisorHandle, Reloaded};

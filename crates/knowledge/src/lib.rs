@@ -109,6 +109,9 @@ pub struct Knowledge {
     /// Words naming other careers and topics (`scope.toml`): a question using one without naming
     /// health information technicians is declined.
     pub other_topics: Vec<String>,
+    /// Questions near the subject that the guide does not answer (`scope.toml` `not_covered`):
+    /// the semantic stage declines a question closer to one of these than to any entry.
+    pub not_covered: Vec<String>,
     /// The hash of the files' names and the exact bytes parsed (see [`fingerprint`]).
     pub fingerprint: String,
     /// Files that are not valid TOML (each has a problem): checks across files are skipped.
@@ -231,7 +234,8 @@ impl Knowledge {
             } else if path.file_name().is_some_and(|n| n == SYNONYMS_FILE) {
                 knowledge.synonyms = parse_synonyms(&path, doc, &lines, &mut problems);
             } else if path.file_name().is_some_and(|n| n == SCOPE_FILE) {
-                knowledge.other_topics = parse_scope(&path, doc, &lines, &mut problems);
+                (knowledge.other_topics, knowledge.not_covered) =
+                    parse_scope(&path, doc, &lines, &mut problems);
             } else {
                 let entries = parse_entries(
                     &path,
@@ -742,21 +746,28 @@ fn parse_scope(
     doc: &DeTable<'_>,
     lines: &Lines,
     problems: &mut Vec<Problem>,
-) -> Vec<String> {
-    for (key, span) in tr::unknown_keys(doc, &["other_topics"]) {
+) -> (Vec<String>, Vec<String>) {
+    for (key, span) in tr::unknown_keys(doc, &["other_topics", "not_covered"]) {
         problems.push(Problem {
             file: path.to_path_buf(),
             line: lines.line_of(&span),
             entry: None,
-            message: format!("unknown key `{key}` (allowed: other_topics)"),
+            message: format!("unknown key `{key}` (allowed: other_topics, not_covered)"),
         });
     }
-    match tr::get(doc, "other_topics") {
+    let mut list = |key: &str, lower: bool| match tr::get(doc, key) {
         None => Vec::new(),
         Some(v) => match tr::as_string_list(v.get_ref()) {
-            Ok(words) => words
+            Ok(items) => items
                 .into_iter()
-                .map(|w| w.trim().to_lowercase())
+                .map(|w| {
+                    let w = w.trim();
+                    if lower {
+                        w.to_lowercase()
+                    } else {
+                        w.to_string()
+                    }
+                })
                 .filter(|w| !w.is_empty())
                 .collect(),
             Err(expected) => {
@@ -764,12 +775,13 @@ fn parse_scope(
                     file: path.to_path_buf(),
                     line: lines.line_of(&v.span()),
                     entry: None,
-                    message: format!("`other_topics` must be {expected}"),
+                    message: format!("`{key}` must be {expected}"),
                 });
                 Vec::new()
             }
         },
-    }
+    };
+    (list("other_topics", true), list("not_covered", false))
 }
 
 fn parse_synonyms(

@@ -179,8 +179,15 @@ fn declined(reply: &Reply, question: &str, topics: &[EntryRef]) -> Rendered {
         doc.italic(&format!("“{}”", truncate_chars(question, MAX_ECHO_CHARS)))
             .text("\n");
     }
-    doc.text(reply.text.trim())
-        .text("\n\nPick a topic, or ask another way:");
+    doc.text(reply.text.trim());
+    if reply.not_covered && !reply.related.is_empty() {
+        // Not covered: the closest topic first, then the menu.
+        doc.text("\n\nThe closest topic, or pick another:");
+        let mut keyboard = entry_rows(&reply.related);
+        keyboard.extend(topic_keyboard(topics));
+        return doc.done(keyboard);
+    }
+    doc.text("\n\nPick a topic, or ask another way:");
     doc.done(topic_keyboard(topics))
 }
 
@@ -734,6 +741,7 @@ mod tests {
             did_you_mean: vec![],
             source: Some("Guide: Salary <BLS>".into()),
             small_talk: None,
+            not_covered: false,
         }
     }
 
@@ -863,6 +871,7 @@ mod tests {
             did_you_mean: vec![],
             source: None,
             small_talk: None,
+            not_covered: false,
         };
         let topics = [
             entry("salary", "Salary"),

@@ -1094,6 +1094,11 @@ pub fn knowledge_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../knowledge"))
 }
 
+/// The project's model folder (`models/all-minilm-l6-v2`).
+pub fn model_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/all-minilm-l6-v2"))
+}
+
 /// The config of an advisor on `knowledge` with its index in a fresh temp folder named after `name`.
 pub fn test_config(knowledge: PathBuf, name: &str, max_chars: Option<usize>) -> EngineConfig {
     let mut config = EngineConfig {
@@ -1101,6 +1106,7 @@ pub fn test_config(knowledge: PathBuf, name: &str, max_chars: Option<usize>) -> 
         index_dir: temp_dir(&format!("index-{name}")),
         ..EngineConfig::default()
     };
+    config.semantic.model_dir = model_dir();
     if let Some(m) = max_chars {
         config.answer.max_chars = m;
     }

@@ -1,0 +1,221 @@
+//! The sentence-embedding model: all-MiniLM-L6-v2 (BERT, 6 layers, 384 dimensions) run by candle's
+//! stock `BertModel` in f32, with sentence-transformers' pooling (masked mean, then L2 norm), so the
+//! vectors equal the Python library's to four decimals (docs/semantic-probe.md).
+//!
+//! Files in the model folder: `model.safetensors` (fp16 on disk, computed in f32), `tokenizer.json`
+//! (no padding, truncation at 256 tokens) and `config.json`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use candle_core::{DType, Device, Tensor, D};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer};
+
+use super::SemanticError;
+
+/// Texts embedded together when building the index; sorted by length first, so padding stays small.
+const BATCH: usize = 16;
+
+/// A loaded model. Cheap to share: every advisor of a process uses the same one ([`Model::shared`]).
+pub struct Model {
+    bert: BertModel,
+    tokenizer: Tokenizer,
+    /// The same tokenizer padding to the longest input of a batch. Built once: cloning a tokenizer
+    /// copies its 30,000-word vocabulary.
+    batch_tokenizer: Tokenizer,
+    device: Device,
+    /// Hash of the three model files: vectors on disk are keyed by it.
+    hash: String,
+    dir: PathBuf,
+    /// Vectors of knowledge texts already embedded by this process: a reload after editing one
+    /// entry embeds only that entry's texts.
+    memo: Mutex<HashMap<String, Arc<[f32]>>>,
+}
+
+impl Model {
+    /// The model in `dir`, loaded once per process and shared by every advisor (reloads included).
+    pub fn shared(dir: &Path) -> Result<Arc<Model>, SemanticError> {
+        static MODELS: OnceLock<Mutex<HashMap<PathBuf, Arc<Model>>>> = OnceLock::new();
+        let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        let models = MODELS.get_or_init(Default::default);
+        if let Some(m) = lock(models).get(&key) {
+            return Ok(m.clone());
+        }
+        // Loaded outside the lock; two threads racing load twice and keep the first.
+        let model = Arc::new(Model::load(dir)?);
+        Ok(lock(models).entry(key).or_insert(model).clone())
+    }
+
+    /// Loads the model files in `dir`.
+    pub fn load(dir: &Path) -> Result<Model, SemanticError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|source| SemanticError::Io { path, source })
+        };
+        let bad = |name: &str, e: &dyn std::fmt::Display| SemanticError::Model {
+            path: dir.join(name),
+            message: e.to_string(),
+        };
+        let config_bytes = read("config.json")?;
+        let tokenizer_bytes = read("tokenizer.json")?;
+        let weights = read("model.safetensors")?;
+        let hash = model_hash(&[&config_bytes, &tokenizer_bytes, &weights]);
+        let config: Config =
+            serde_json::from_slice(&config_bytes).map_err(|e| bad("config.json", &e))?;
+        let mut tokenizer =
+            Tokenizer::from_bytes(&tokenizer_bytes).map_err(|e| bad("tokenizer.json", &e))?;
+        // One question at a time needs no padding (and padding would slow the pass five-fold).
+        tokenizer.with_padding(None);
+        let mut batch_tokenizer = tokenizer.clone();
+        batch_tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
+        let device = Device::Cpu;
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+            .map_err(|e| bad("model.safetensors", &e))?;
+        let bert = BertModel::load(vb, &config).map_err(|e| bad("model.safetensors", &e))?;
+        Ok(Model {
+            bert,
+            tokenizer,
+            batch_tokenizer,
+            device,
+            hash,
+            dir: dir.to_path_buf(),
+            memo: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Hash of the model files (16 hex digits).
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// The vector of one text: unit length, 384 numbers.
+    pub fn embed(&self, text: &str) -> Result<Vec<f32>, SemanticError> {
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| self.failed(&*e))?;
+        let run = || -> candle_core::Result<Vec<f32>> {
+            let ids = Tensor::new(enc.get_ids(), &self.device)?.unsqueeze(0)?;
+            let mask = Tensor::new(enc.get_attention_mask(), &self.device)?.unsqueeze(0)?;
+            let hidden = self.bert.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
+            mean_pool_normalize(&hidden, &mask)?.squeeze(0)?.to_vec1()
+        };
+        run().map_err(|e| self.failed(&e))
+    }
+
+    /// The vectors of many texts (knowledge texts, at index build), in order. Texts this process
+    /// embedded before come from memory.
+    pub fn embed_all(&self, texts: &[&str]) -> Result<Vec<Arc<[f32]>>, SemanticError> {
+        let mut out: Vec<Option<Arc<[f32]>>> = {
+            let memo = lock(&self.memo);
+            texts.iter().map(|t| memo.get(*t).cloned()).collect()
+        };
+        let mut todo: Vec<usize> = (0..texts.len()).filter(|i| out[*i].is_none()).collect();
+        todo.sort_by_key(|i| texts[*i].len());
+        todo.dedup_by_key(|i| texts[*i]);
+        for chunk in todo.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|i| texts[*i]).collect();
+            let vectors = self.embed_batch(&batch)?;
+            let mut memo = lock(&self.memo);
+            for (text, v) in batch.into_iter().zip(vectors) {
+                memo.insert(text.to_string(), v.into());
+            }
+        }
+        let memo = lock(&self.memo);
+        for (i, slot) in out.iter_mut().enumerate() {
+            if slot.is_none() {
+                *slot = memo.get(texts[i]).cloned();
+            }
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, SemanticError> {
+        let encs = self
+            .batch_tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| self.failed(&*e))?;
+        let run = || -> candle_core::Result<Vec<Vec<f32>>> {
+            let stack = |f: &dyn Fn(&tokenizers::Encoding) -> &[u32]| {
+                let rows = encs
+                    .iter()
+                    .map(|e| Tensor::new(f(e), &self.device))
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                Tensor::stack(&rows, 0)
+            };
+            let ids = stack(&|e| e.get_ids())?;
+            let mask = stack(&|e| e.get_attention_mask())?;
+            let hidden = self.bert.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
+            mean_pool_normalize(&hidden, &mask)?.to_vec2()
+        };
+        run().map_err(|e| self.failed(&e))
+    }
+
+    fn failed(&self, e: &dyn std::fmt::Display) -> SemanticError {
+        SemanticError::Model {
+            path: self.dir.clone(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// sentence-transformers' `Pooling(mean)` + `Normalize`: the mean of the token vectors the mask
+/// keeps, scaled to unit length. `hidden`: (batch, tokens, dim); `mask`: (batch, tokens) of 0/1.
+fn mean_pool_normalize(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    let hidden = hidden.to_dtype(DType::F32)?;
+    let m = mask.to_dtype(DType::F32)?.unsqueeze(D::Minus1)?;
+    let summed = hidden.broadcast_mul(&m)?.sum(1)?;
+    let counts = m.sum(1)?.clamp(1e-9f32, f32::MAX)?;
+    let mean = summed.broadcast_div(&counts)?;
+    let norm = mean
+        .sqr()?
+        .sum_keepdim(1)?
+        .sqrt()?
+        .clamp(1e-12f32, f32::MAX)?;
+    mean.broadcast_div(&norm)
+}
+
+/// FNV-1a over the files, eight bytes at a step (the weights are 45 MB; hashing them costs a few
+/// milliseconds at start-up), each file ended by its length.
+fn model_hash(files: &[&[u8]]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |word: u64| {
+        h ^= word;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    for bytes in files {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            eat(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        eat(u64::from_le_bytes(tail));
+        eat(bytes.len() as u64);
+    }
+    format!("{h:016x}")
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_hash_sees_every_byte_and_the_lengths() {
+        let a = model_hash(&[b"abcdefghij", b"k"]);
+        assert_eq!(a, model_hash(&[b"abcdefghij", b"k"]));
+        assert_ne!(a, model_hash(&[b"abcdefghiJ", b"k"]));
+        assert_ne!(a, model_hash(&[b"abcdefghijk"]));
+        assert_ne!(model_hash(&[b"ab"]), model_hash(&[b"ab\0"]));
+    }
+}
