@@ -57,6 +57,34 @@ pub fn run(advisor: &Advisor, rounds: usize) -> BenchReport {
     }
 }
 
+/// Answers each question once, in order, as a new user would ask it: no vector of it cached yet
+/// (questions repeated in the list excepted). Also counts how often the model ran.
+pub fn unseen(advisor: &Advisor, questions: &[String]) -> (BenchReport, usize) {
+    let mut times = Vec::with_capacity(questions.len());
+    let mut model_runs = 0;
+    let start = Instant::now();
+    for q in questions {
+        let t = Instant::now();
+        std::hint::black_box(advisor.answer(std::hint::black_box(q)));
+        times.push(t.elapsed());
+    }
+    let total = start.elapsed();
+    for q in questions {
+        model_runs += usize::from(advisor.scored(q).semantic);
+    }
+    times.sort();
+    let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    let report = BenchReport {
+        rounds: 1,
+        p50: at(0.50),
+        p90: at(0.90),
+        p99: at(0.99),
+        mean: total / times.len().max(1) as u32,
+        per_second: times.len() as f64 / total.as_secs_f64(),
+    };
+    (report, model_runs)
+}
+
 /// Resident memory of this process in kB (Linux), if known.
 pub fn resident_kb() -> Option<u64> {
     proc_status_kb("VmRSS:")
@@ -85,6 +113,9 @@ pub struct IndexTimes {
     pub load: Duration,
     /// Writing the tantivy index (what `hitbot index` does after loading).
     pub build: Duration,
+    /// Loading the model afresh and embedding every knowledge text (none remembered), when the
+    /// semantic stage is on.
+    pub embed: Option<Duration>,
 }
 
 /// Loads the knowledge and builds its index into a fresh temporary folder (removed afterwards), so
@@ -98,11 +129,41 @@ pub fn index_build(config: &EngineConfig) -> Result<IndexTimes, AdvisorError> {
     let started = Instant::now();
     let built = SearchIndex::rebuild(&dir, &knowledge, &fingerprint);
     let build = started.elapsed();
+    let embed = match built {
+        Ok(ref folder) => embed(config, &knowledge, folder),
+        Err(_) => Ok(None),
+    };
     let _ = std::fs::remove_dir_all(&dir);
     built?;
     Ok(IndexTimes {
         entries: knowledge.entries.len(),
         load,
         build,
+        embed: embed?,
     })
+}
+
+#[cfg(feature = "semantic")]
+fn embed(
+    config: &EngineConfig,
+    knowledge: &hitbot_knowledge::Knowledge,
+    folder: &std::path::Path,
+) -> Result<Option<Duration>, AdvisorError> {
+    use hitbot_engine::semantic::{Model, Semantic};
+    if !config.semantic.enabled {
+        return Ok(None);
+    }
+    let started = Instant::now();
+    let model = Model::load(&config.semantic.model_dir).map_err(AdvisorError::from)?;
+    Semantic::open(std::sync::Arc::new(model), knowledge, folder, 1).map_err(AdvisorError::from)?;
+    Ok(Some(started.elapsed()))
+}
+
+#[cfg(not(feature = "semantic"))]
+fn embed(
+    _: &EngineConfig,
+    _: &hitbot_knowledge::Knowledge,
+    _: &std::path::Path,
+) -> Result<Option<Duration>, AdvisorError> {
+    Ok(None)
 }

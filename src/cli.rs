@@ -100,6 +100,10 @@ pub enum Command {
         /// Times to answer the whole question list.
         #[arg(long, default_value_t = 2000)]
         rounds: usize,
+        /// A question file (JSON lines with `q`) answered once each, as unseen questions: the
+        /// latency of questions whose vectors are not cached yet.
+        #[arg(long)]
+        unseen: Option<PathBuf>,
     },
 }
 
@@ -192,7 +196,16 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 hitbot_telegram::Options::new(&config.telegram, &config.answer, &config.store);
             hitbot_telegram::run_blocking(bot, handle, options, &config.store)?;
         }
-        Command::Bench { rounds } => {
+        Command::Bench { rounds, unseen } => {
+            let cold = match unseen {
+                Some(file) => {
+                    let cases =
+                        eval::load_cases(&file).map_err(|e| MustFix(format!("bench: {e}")))?;
+                    let questions: Vec<String> = cases.into_iter().map(|c| c.q).collect();
+                    Some((bench::unseen(&advisor, &questions), questions.len()))
+                }
+                None => None,
+            };
             let r = bench::run(&advisor, rounds.max(1));
             say(format_args!(
                 "advisor opened in {:.1} ms (index already built)",
@@ -208,6 +221,17 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 r.mean.as_secs_f64() * 1e6,
                 r.per_second
             ))?;
+            if let Some(((u, runs), n)) = cold {
+                say(format_args!(
+                    "unseen: {n} questions once each: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, mean {:.2} ms, {:.0} answers/s; the model ran for {runs} ({:.0}%)",
+                    u.p50.as_secs_f64() * 1e3,
+                    u.p90.as_secs_f64() * 1e3,
+                    u.p99.as_secs_f64() * 1e3,
+                    u.mean.as_secs_f64() * 1e3,
+                    u.per_second,
+                    100.0 * runs as f64 / n.max(1) as f64
+                ))?;
+            }
             if let (Some(now), Some(peak)) = (bench::resident_kb(), bench::peak_resident_kb()) {
                 say(format_args!(
                     "resident memory: {:.1} MB (peak {:.1} MB)",
@@ -223,6 +247,12 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 t.load.as_secs_f64() * 1e3,
                 t.build.as_secs_f64() * 1e3
             ))?;
+            if let Some(embed) = t.embed {
+                say(format_args!(
+                    "embeddings: model loaded and every knowledge text embedded in {:.1} s",
+                    embed.as_secs_f64()
+                ))?;
+            }
         }
         Command::Check
         | Command::Index

@@ -18,6 +18,10 @@ pub fn advisor() -> &'static Advisor {
         let config = EngineConfig {
             knowledge_dir: root().join("knowledge"),
             index_dir: tempfile::tempdir().unwrap().keep(),
+            semantic: hitbot_engine::SemanticConfig {
+                model_dir: root().join("models/all-minilm-l6-v2"),
+                ..Default::default()
+            },
             ..EngineConfig::default()
         };
         Advisor::open(&config).expect("shipped knowledge opens")
@@ -36,9 +40,17 @@ pub fn temp_config(name: &str, knowledge: &Path, extra: &str) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "knowledge_dir = {:?}\nindex_dir = {:?}\n{extra}",
+            "knowledge_dir = {:?}\nindex_dir = {:?}\n{extra}\n{}",
             knowledge.display().to_string(),
-            dir.join("index").display().to_string()
+            dir.join("index").display().to_string(),
+            if extra.contains("[semantic]") {
+                String::new()
+            } else {
+                format!(
+                    "[semantic]\nmodel_dir = {:?}\n",
+                    root().join("models/all-minilm-l6-v2").display().to_string()
+                )
+            }
         ),
     )
     .unwrap();

@@ -37,10 +37,12 @@ async fn sighup_reloads_and_the_store_file_gets_the_events() {
         &config,
         format!(
             "knowledge_dir = \"{}\"\nindex_dir = \"{}\"\n[log]\nlevel = \"warn\"\n\
-             [telegram]\nthrottle = false\nwatch_knowledge_secs = 0\n[store]\npath = \"{}\"\n",
+             [telegram]\nthrottle = false\nwatch_knowledge_secs = 0\nflood_per_minute = 0\n[store]\npath = \"{}\"\n\
+             [semantic]\nenabled = false\nmodel_dir = \"{}\"\n",
             knowledge.display(),
             root.join("index").display(),
-            store.display()
+            store.display(),
+            hitbot_testkit::model_dir().display()
         ),
     )
     .unwrap();

@@ -151,7 +151,11 @@ async fn an_out_of_scope_question_is_declined_kindly_with_the_topics() {
     let (api, _bot) = started().await;
     api.say(1, OUT_OF_SCOPE);
     let reply = api.reply_in(1).await;
-    assert!(reply.text().contains("Sorry"), "{}", reply.text());
+    assert!(
+        reply.text().contains("Sorry") || reply.text().contains("doesn't cover"),
+        "{}",
+        reply.text()
+    );
     assert!(reply.all_buttons().contains(&"e:salary".to_string()));
     assert!(!reply.all_buttons().iter().any(|b| b.starts_with("f:")));
 }

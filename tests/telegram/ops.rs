@@ -39,7 +39,11 @@ async fn reload_serves_the_edited_knowledge_and_a_broken_edit_keeps_the_old() {
 
     api.say(ADMIN, ZEBRA_QUESTION);
     let before = api.wait_for_replies(ADMIN, 1).await.remove(0);
-    assert!(before.text().contains("Sorry"), "{}", before.text());
+    assert!(
+        before.text().contains("Sorry") || before.text().contains("doesn't cover"),
+        "{}",
+        before.text()
+    );
 
     // A good edit, reloaded by an admin: the new answer is served.
     write(

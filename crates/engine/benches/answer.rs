@@ -16,6 +16,10 @@ fn answer(c: &mut Criterion) {
     let config = EngineConfig {
         knowledge_dir: root.join("knowledge"),
         index_dir: index.path().to_path_buf(),
+        semantic: hitbot_engine::SemanticConfig {
+            model_dir: root.join("models/all-minilm-l6-v2"),
+            ..Default::default()
+        },
         ..EngineConfig::default()
     };
     let advisor = Advisor::open(&config).expect("advisor");

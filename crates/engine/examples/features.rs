@@ -23,7 +23,9 @@ fn main() {
     let advisor = Advisor::open(&config).unwrap_or_else(|e| panic!("{e}"));
     for file in std::env::args().skip(1).map(PathBuf::from) {
         let cases = eval::load_cases(&file).unwrap_or_else(|e| panic!("{e}"));
-        let set = file.file_stem().map_or(String::new(), |s| s.to_string_lossy().into_owned());
+        let set = file
+            .file_stem()
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned());
         for case in cases.iter().filter(|c| c.after.is_none()) {
             let judged = advisor.scored(&case.q);
             let candidates: Vec<serde_json::Value> = judged

@@ -103,8 +103,10 @@ pub enum AdvisorError {
     Search(#[from] SearchError),
     /// The model cannot be loaded (set `[semantic] model_dir`, or `enabled = false`).
     #[cfg(feature = "semantic")]
-    #[error("{0} (set [semantic] model_dir in config.toml, or enabled = false to answer without it)")]
-    Semantic(#[from] SemanticError),
+    #[error(
+        "{0} (set [semantic] model_dir in config.toml, or enabled = false to answer without it)"
+    )]
+    Semantic(SemanticError),
 }
 
 impl AdvisorError {
@@ -117,6 +119,13 @@ impl AdvisorError {
             #[cfg(feature = "semantic")]
             AdvisorError::Semantic(_) => true,
         }
+    }
+}
+
+#[cfg(feature = "semantic")]
+impl From<SemanticError> for AdvisorError {
+    fn from(e: SemanticError) -> AdvisorError {
+        AdvisorError::Semantic(e)
     }
 }
 
@@ -188,7 +197,9 @@ impl Advisor {
         };
         #[cfg(not(feature = "semantic"))]
         if config.semantic.enabled {
-            log::warn!("this build has no semantic stage (feature `semantic`): answering lexically");
+            log::warn!(
+                "this build has no semantic stage (feature `semantic`): answering lexically"
+            );
         }
         let by_id = knowledge
             .entries
@@ -274,7 +285,7 @@ impl Advisor {
         let unsure = alone.confidence() < self.config.min_confidence;
         // A long message that mixes context with a question: answer the part phrased as a question,
         // and offer the best other part as a button.
-        let long = plan.slots.len() >= LONG_MESSAGE_SLOTS;
+        let long = plan.slots.len() >= LONG_MESSAGE_SLOTS || questions_in(question) >= 2;
         if !plan.foreign && (unsure || long) {
             if let Some((part, other)) = self.best_fragment(question, !unsure) {
                 let mut reply = self.reply_from(&part);
@@ -304,7 +315,9 @@ impl Advisor {
         }
         #[cfg(feature = "semantic")]
         if let Some(semantic) = &self.semantic {
-            match semantic.similarity(question) {
+            // The model reads the question with the lexical stage's spelling corrections: its
+            // word pieces do not know "salery".
+            match semantic.similarity(&corrected_text(question, plan)) {
                 Ok(sim) => return self.fuse(plan, hits, &sim),
                 Err(e) => log::error!("the semantic stage failed, answering lexically: {e}"),
             }
@@ -313,26 +326,20 @@ impl Advisor {
         lexical(hits)
     }
 
-    /// The lexical stage is sure: its best entry covers nearly all of the question and no runner-up
-    /// comes close.
+    /// The lexical stage is sure: its best entry covers (nearly) every word of the question. Among
+    /// entries that all cover it, the lexical rank (BM25 and the closest alternate question) has
+    /// measured better than the model's order ("how much do HITs make?" is the pay entry, not pay by
+    /// experience).
     fn lexically_sure(&self, hits: &[Hit]) -> bool {
-        let Some(best) = hits.first() else {
-            return false;
-        };
-        best.coverage >= self.lexical_sure
-            && !hits[1..].iter().any(|h| {
-                h.rank >= best.rank * self.config.did_you_mean_margin
-                    && h.coverage >= self.config.min_confidence
-            })
+        hits.first()
+            .is_some_and(|best| best.coverage >= self.lexical_sure)
     }
 
     /// tantivy's candidates and the entries nearest in meaning, each scored from both stages.
     #[cfg(feature = "semantic")]
     fn fuse(&self, plan: &Plan, hits: Vec<Hit>, sim: &Similarity) -> Judged {
-        let best_bm25 = hits
-            .iter()
-            .map(|h| h.score)
-            .fold(f32::EPSILON, f32::max);
+        let best_bm25 = hits.iter().map(|h| h.score).fold(f32::EPSILON, f32::max);
+        let best_rank = hits.iter().map(|h| h.rank).fold(f32::EPSILON, f32::max);
         let mut entries: Vec<usize> = hits.iter().map(|h| h.entry).collect();
         for e in sim.nearest(SEMANTIC_CANDIDATES) {
             if !entries.contains(&e) {
@@ -355,6 +362,7 @@ impl Advisor {
                     answer: sim.answer[entry],
                     not_covered: sim.not_covered_score(),
                     lead: sim.question[entry] - rival,
+                    lexical: hit.as_ref().map_or(0.0, |h| h.rank / best_rank),
                 };
                 let confidence = features.confidence();
                 Candidate {
@@ -389,7 +397,7 @@ impl Advisor {
         if parts.len() < 2 {
             return None;
         }
-        let mut judged: Vec<(bool, f32, Judged)> = parts
+        let mut judged: Vec<(bool, bool, f32, Judged)> = parts
             .into_iter()
             .map(|p| (opens_question(p), p))
             .filter(|(opens, _)| *opens || !openers_only)
@@ -406,17 +414,19 @@ impl Advisor {
                 } else {
                     covered
                 };
-                (best.confidence >= self.config.min_confidence && enough)
-                    .then_some((opens, key, judged))
+                (best.confidence >= self.config.min_confidence)
+                    .then_some((opens, enough, key, judged))
             })
             .collect();
         // Parts phrased as a question first, then the one the stages are surest of.
-        judged.sort_by(|(oa, a, _), (ob, b, _)| ob.cmp(oa).then(b.total_cmp(a)));
-        let mut parts = judged.into_iter().map(|(_, _, j)| j);
-        let main = parts.next()?;
+        judged.sort_by(|(oa, _, a, _), (ob, _, b, _)| ob.cmp(oa).then(b.total_cmp(a)));
+        let main = judged.iter().position(|(_, enough, _, _)| *enough)?;
+        let (_, _, _, main) = judged.remove(main);
         let main_entry = main.best().map(|c| c.entry);
-        let other = parts
-            .filter_map(|j| j.best().map(|c| c.entry))
+        // Any other confident part may be offered: a button costs nothing if it is not wanted.
+        let other = judged
+            .iter()
+            .filter_map(|(_, _, _, j)| j.best().map(|c| c.entry))
             .find(|e| Some(*e) != main_entry)
             .map(|e| self.entry_ref(e));
         Some((main, other))
@@ -662,10 +672,7 @@ impl Advisor {
 
 /// tantivy's candidates judged by the lexical stage alone: confidence is coverage.
 fn lexical(hits: Vec<Hit>) -> Judged {
-    let best_bm25 = hits
-        .iter()
-        .map(|h| h.score)
-        .fold(f32::EPSILON, f32::max);
+    let best_bm25 = hits.iter().map(|h| h.score).fold(f32::EPSILON, f32::max);
     Judged {
         candidates: hits
             .into_iter()
@@ -768,6 +775,45 @@ pub fn fragments(text: &str) -> Vec<&str> {
     }
     out.truncate(MAX_FRAGMENTS);
     out
+}
+
+/// The question with each misspelled word replaced by the knowledge word the plan corrected it to.
+pub fn corrected_text(question: &str, plan: &Plan) -> String {
+    let fixes: Vec<(&str, &str)> = plan
+        .slots
+        .iter()
+        .filter_map(|s| Some((s.word.as_str(), s.corrected.as_deref()?)))
+        .collect();
+    if fixes.is_empty() {
+        return question.to_string();
+    }
+    let mut out = String::with_capacity(question.len() + 8);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let lower = word.to_lowercase();
+        match fixes.iter().find(|(typed, _)| *typed == lower) {
+            Some((_, fixed)) => out.push_str(fixed),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in question.chars() {
+        if c.is_alphanumeric() || c == '\'' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// How many sentences of a message are questions (end with "?"): two or more make it multi-part.
+fn questions_in(text: &str) -> usize {
+    text.split_inclusive(['.', '?', '!', '\n'])
+        .filter(|s| s.trim_end().ends_with('?') && s.trim().len() > 3)
+        .count()
 }
 
 fn opens_question(part: &str) -> bool {

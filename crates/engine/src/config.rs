@@ -87,9 +87,8 @@ pub struct SemanticConfig {
     pub model_dir: PathBuf,
     /// How many recent questions' vectors are kept, so a repeated question skips the model.
     pub cache: usize,
-    /// A lexical answer covering at least this share of the question, with no close runner-up, is
-    /// given without running the model (it cannot change the outcome). 1 runs the model on every
-    /// question the lexical stage does not cover entirely.
+    /// A lexical answer covering at least this share of the question is given without running the
+    /// model. 1 runs the model on every question the lexical stage does not cover entirely.
     pub lexical_sure: f32,
 }
 

@@ -24,14 +24,17 @@ pub struct Features {
     pub answer: f32,
     /// Cosine similarity of the question to the closest `not_covered` question of scope.toml.
     pub not_covered: f32,
-    /// How far the best entry's question similarity leads the runner-up entry's (same for every
-    /// candidate of a question): a clear winner in meaning.
+    /// How far the entry's question similarity leads the best other entry's (negative when
+    /// another entry is closer in meaning).
     pub lead: f32,
+    /// The lexical rank (coverage, BM25 and the closest alternate question's word overlap) relative
+    /// to the best lexical candidate's (0..1; 0 when tantivy did not find it).
+    pub lexical: f32,
 }
 
 impl Features {
     /// The inputs of the logistic model, in [`WEIGHTS`] order after the bias.
-    pub fn inputs(&self) -> [f32; 7] {
+    pub fn inputs(&self) -> [f32; 8] {
         let margin = self.question - self.not_covered;
         [
             self.coverage,
@@ -41,6 +44,7 @@ impl Features {
             self.not_covered,
             margin.max(0.0),
             self.lead,
+            self.lexical,
         ]
     }
 
@@ -58,7 +62,9 @@ impl Features {
 /// Bias, then one weight per [`Features::inputs`], fitted on tests/data/regression.jsonl and
 /// tests/data/fresh-1.jsonl (never on the shared dev set or on tests/data/fresh-2.jsonl, which
 /// judge the result).
-pub const WEIGHTS: [f32; 8] = [-1.179, 2.342, 0.309, 1.127, 3.858, -4.964, -0.131, 2.100];
+pub const WEIGHTS: [f32; 9] = [
+    -1.385, 3.444, 0.847, 1.125, 4.534, -5.577, 0.710, 1.397, -0.904,
+];
 
 #[cfg(test)]
 mod tests {
@@ -73,6 +79,7 @@ mod tests {
             answer: 0.4,
             not_covered: 0.3,
             lead: 0.05,
+            lexical: 0.5,
         };
         let p = base.confidence();
         assert!((0.0..=1.0).contains(&p));

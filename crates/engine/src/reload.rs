@@ -134,6 +134,11 @@ source = "Fixture"
         let config = EngineConfig {
             knowledge_dir: root.join("knowledge"),
             index_dir: root.join("index"),
+            semantic: crate::SemanticConfig {
+                model_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/all-minilm-l6-v2")
+                    .into(),
+                ..Default::default()
+            },
             ..EngineConfig::default()
         };
         (root, config)

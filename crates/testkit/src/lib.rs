@@ -1096,7 +1096,10 @@ pub fn knowledge_dir() -> PathBuf {
 
 /// The project's model folder (`models/all-minilm-l6-v2`).
 pub fn model_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/all-minilm-l6-v2"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/all-minilm-l6-v2"
+    ))
 }
 
 /// The config of an advisor on `knowledge` with its index in a fresh temp folder named after `name`.

@@ -27,10 +27,10 @@ const MAGIC: &[u8; 8] = b"HITVEC02";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SemanticError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("the sentence-embedding model in {path}: {message}")]
     Model { path: PathBuf, message: String },

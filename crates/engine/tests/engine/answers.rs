@@ -81,7 +81,8 @@ fn declines_have_no_guide_figures_and_list_topics() {
             reply.entry
         );
         assert!(
-            reply.text.starts_with("Sorry, I don't know"),
+            reply.text.starts_with("Sorry, I don't know")
+                || reply.text == hitbot_engine::advisor::NOT_COVERED_TEXT,
             "{}",
             reply.text
         );
@@ -280,13 +281,202 @@ fn explain_says_why_the_reply_is_an_answer_or_a_decline() {
     );
     let declined = a.explain("how much do nurses make?");
     assert!(
-        declined.contains("decision: decline: the question names another career"),
+        declined.contains("decision: decline (not covered): the question names another career"),
         "{declined}"
     );
     let unknown = a.explain("qwpoeiru zmxn");
     assert!(
-        unknown.contains("decision: decline: no word of the question is in the knowledge"),
+        unknown.contains("model: ran") && unknown.contains("decision: decline (not understood)"),
         "{unknown}"
     );
+    // When the model ran, every candidate shows both stages and the fused confidence.
+    let fused = a.explain("where can this line of work take me after a few years");
+    assert!(fused.contains("model: ran"), "{fused}");
+    let line = fused
+        .lines()
+        .find(|l| l.contains("similarity(question)="))
+        .unwrap_or_else(|| panic!("{fused}"));
+    for part in ["coverage=", "bm25=", "similarity(answer)=", "confidence="] {
+        assert!(line.contains(part), "{line}");
+    }
+    // A question the lexical stage covers entirely skips the model.
+    assert!(answered.contains("model: skipped"), "{answered}");
     assert!(a.explain("hi").contains("decision: small talk"));
+}
+
+#[test]
+fn meaning_is_understood_where_the_words_differ() {
+    // Wording that shares few key words with the entries' questions: the model bridges it.
+    for (q, expect) in [
+        (
+            "where can this line of work take me after a few years",
+            "careers",
+        ),
+        (
+            "what sort of vocabulary from medicine should I pick up",
+            "skill-medical-terminology",
+        ),
+        ("is the workload chill or hectic", "duties-pressure"),
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            reply.confident && reply.entry.as_ref().is_some_and(|e| e.id == expect),
+            "{q:?} -> {:?} {:.2}",
+            reply.entry,
+            reply.confidence
+        );
+        assert!(
+            advisor().scored(q).semantic,
+            "{q:?}: the model should have run"
+        );
+    }
+}
+
+#[test]
+fn questions_the_guide_does_not_cover_are_declined_honestly_with_the_closest_topic() {
+    for q in [
+        "what's the registration fee to sit the RHIT test",
+        "is there a big fine if a clinic breaks HIPAA",
+    ] {
+        let reply = advisor().answer(q);
+        assert!(
+            !reply.confident,
+            "{q:?} was answered with {:?}",
+            reply.entry
+        );
+        assert!(reply.not_covered, "{q:?}: {}", reply.text);
+        assert_eq!(reply.text, hitbot_engine::advisor::NOT_COVERED_TEXT);
+        assert_eq!(
+            reply.related.len(),
+            1,
+            "{q:?}: the closest topic is offered"
+        );
+    }
+    // General knowledge with a generic known word in it does not get in either.
+    for q in ["what is the meaning of life", "what time is it in tokyo"] {
+        let reply = advisor().answer(q);
+        assert!(
+            !reply.confident,
+            "{q:?} was answered with {:?}",
+            reply.entry
+        );
+    }
+}
+
+#[test]
+fn the_other_question_of_a_two_part_message_is_offered_as_a_button() {
+    let reply = advisor().answer(
+        "I'm thinking about switching careers. What does a HIT earn? And which organizations could I join?",
+    );
+    assert!(reply.confident, "{:?}", reply.entry);
+    let answered = reply.entry.as_ref().unwrap().id.clone();
+    let parts = [
+        advisor().answer("What does a HIT earn?").entry.unwrap().id,
+        advisor()
+            .answer("which organizations could I join?")
+            .entry
+            .unwrap()
+            .id,
+    ];
+    assert!(parts.contains(&answered), "{answered} not in {parts:?}");
+    let other = parts.iter().find(|p| **p != answered).unwrap();
+    let offered: Vec<&str> = reply.related.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(offered.first(), Some(&other.as_str()), "{offered:?}");
+}
+
+#[test]
+fn chat_slang_for_pay_and_outlook_lands_where_a_person_expects() {
+    for (q, expect) in [("is being a HIT a dead end job", "17%")] {
+        let reply = advisor().answer(q);
+        assert!(
+            reply.confident && reply.text.contains(expect),
+            "{q:?} -> {:?} {:.2}",
+            reply.entry,
+            reply.confidence
+        );
+    }
+}
+
+#[test]
+fn the_knowledge_vectors_are_kept_beside_the_index_and_reused() {
+    let index = tempfile::tempdir().unwrap();
+    let config = hitbot_engine::EngineConfig {
+        knowledge_dir: root().join("knowledge"),
+        index_dir: index.path().to_path_buf(),
+        semantic: hitbot_engine::SemanticConfig {
+            model_dir: root().join("models/all-minilm-l6-v2"),
+            ..Default::default()
+        },
+        ..hitbot_engine::EngineConfig::default()
+    };
+    let first = hitbot_engine::Advisor::open(&config).unwrap();
+    let folder = index
+        .path()
+        .join(hitbot_engine::advisor::index_name(first.knowledge()));
+    let vectors: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("vectors-")
+        })
+        .collect();
+    assert_eq!(vectors.len(), 1, "{vectors:?}");
+    let written = std::fs::metadata(&vectors[0]).unwrap().modified().unwrap();
+    let second = hitbot_engine::Advisor::open(&config).unwrap();
+    assert_eq!(
+        std::fs::metadata(&vectors[0]).unwrap().modified().unwrap(),
+        written,
+        "the second start read the vectors instead of writing them again"
+    );
+    let q = "where can this line of work take me after a few years";
+    assert_eq!(first.answer(q), second.answer(q));
+}
+
+#[test]
+fn the_semantic_stage_can_be_turned_off() {
+    let config = hitbot_engine::EngineConfig {
+        knowledge_dir: root().join("knowledge"),
+        index_dir: tempfile::tempdir().unwrap().keep(),
+        semantic: hitbot_engine::SemanticConfig {
+            enabled: false,
+            model_dir: "no/such/folder".into(),
+            ..Default::default()
+        },
+        ..hitbot_engine::EngineConfig::default()
+    };
+    let lexical = hitbot_engine::Advisor::open(&config).unwrap();
+    assert!(!lexical.semantic_enabled());
+    let q = "where can this line of work take me after a few years";
+    assert!(!lexical.scored(q).semantic);
+    assert!(lexical.explain(q).contains("model: off"));
+    assert!(lexical
+        .answer("how much do HITs make?")
+        .text
+        .contains("55,560"));
+}
+
+#[test]
+fn a_missing_model_is_a_clear_setup_error() {
+    let config = hitbot_engine::EngineConfig {
+        knowledge_dir: root().join("knowledge"),
+        index_dir: tempfile::tempdir().unwrap().keep(),
+        semantic: hitbot_engine::SemanticConfig {
+            model_dir: "no/such/folder".into(),
+            ..Default::default()
+        },
+        ..hitbot_engine::EngineConfig::default()
+    };
+    let err = match hitbot_engine::Advisor::open(&config) {
+        Ok(_) => panic!("opened without a model"),
+        Err(e) => e,
+    };
+    assert!(err.is_setup());
+    let message = err.to_string();
+    assert!(
+        message.contains("no/such/folder") && message.contains("[semantic] model_dir"),
+        "{message}"
+    );
 }

@@ -21,6 +21,10 @@ fn advisor() -> &'static Advisor {
         let config = EngineConfig {
             knowledge_dir: root().join("knowledge"),
             index_dir: tempfile::tempdir().unwrap().keep(),
+            semantic: hitbot_engine::SemanticConfig {
+                model_dir: root().join("models/all-minilm-l6-v2"),
+                ..Default::default()
+            },
             ..EngineConfig::default()
         };
         Advisor::open(&config).expect("shipped knowledge opens")
