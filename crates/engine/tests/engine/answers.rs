@@ -386,7 +386,11 @@ fn the_other_question_of_a_two_part_message_is_offered_as_a_button() {
 
 #[test]
 fn chat_slang_for_pay_and_outlook_lands_where_a_person_expects() {
-    for (q, expect) in [("is being a HIT a dead end job", "17%")] {
+    for (q, expect) in [
+        ("is being a HIT a dead end job", "17%"),
+        ("whats the bag like for HITs ngl", "55,560"),
+        ("is HIT a dead end career fr", "17%"),
+    ] {
         let reply = advisor().answer(q);
         assert!(
             reply.confident && reply.text.contains(expect),
