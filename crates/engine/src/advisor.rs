@@ -32,6 +32,10 @@ their skills, pay and outlook, education and the RHIT, career paths, or professi
 /// "not covered" (the guide's subject, but no answer) rather than "not understood".
 const NEAR_SUBJECT: f32 = 0.4;
 
+/// A question of at most this many content words is a few keywords: ties among entries covering it
+/// all are left to the lexical rank.
+const SHORT_QUESTION_SLOTS: usize = 2;
+
 /// Candidates the model adds to tantivy's: the entries nearest in meaning.
 const SEMANTIC_CANDIDATES: usize = 5;
 
@@ -310,14 +314,20 @@ impl Advisor {
                 ..Judged::default()
             };
         }
-        if self.lexically_sure(&hits) {
+        if self.lexically_sure(plan, &hits) {
             return lexical(hits);
         }
         #[cfg(feature = "semantic")]
         if let Some(semantic) = &self.semantic {
-            // The model reads the question with the lexical stage's spelling corrections: its
-            // word pieces do not know "salery".
-            match semantic.similarity(&corrected_text(question, plan)) {
+            // The model reads the question with the lexical stage's spelling corrections: its word
+            // pieces do not know "salery".
+            let fixes: Vec<(&str, &str)> = plan
+                .slots
+                .iter()
+                .filter_map(|s| Some((s.word.as_str(), s.corrected.as_deref()?)))
+                .collect();
+            let text = crate::semantic::rewrite(question, &fixes);
+            match semantic.similarity(&text) {
                 Ok(sim) => return self.fuse(plan, hits, &sim),
                 Err(e) => log::error!("the semantic stage failed, answering lexically: {e}"),
             }
@@ -326,13 +336,17 @@ impl Advisor {
         lexical(hits)
     }
 
-    /// The lexical stage is sure: its best entry covers (nearly) every word of the question. Among
-    /// entries that all cover it, the lexical rank (BM25 and the closest alternate question) has
-    /// measured better than the model's order ("how much do HITs make?" is the pay entry, not pay by
-    /// experience).
-    fn lexically_sure(&self, hits: &[Hit]) -> bool {
-        hits.first()
-            .is_some_and(|best| best.coverage >= self.lexical_sure)
+    /// The lexical stage is sure: its best entry covers (nearly) every word of the question, and no
+    /// other entry covers it as well (or the question is a couple of keywords).
+    fn lexically_sure(&self, plan: &Plan, hits: &[Hit]) -> bool {
+        let Some(best) = hits.first() else {
+            return false;
+        };
+        // Two entries both covering the question: the words cannot tell them apart, the model
+        // can, unless the question is a couple of keywords ("hit pay"), where the entry whose own
+        // questions match them best (the lexical rank) measured right more often.
+        let tied = hits.get(1).is_some_and(|h| h.coverage >= self.lexical_sure);
+        best.coverage >= self.lexical_sure && (!tied || plan.slots.len() <= SHORT_QUESTION_SLOTS)
     }
 
     /// tantivy's candidates and the entries nearest in meaning, each scored from both stages.
@@ -774,38 +788,6 @@ pub fn fragments(text: &str) -> Vec<&str> {
         out.extend(candidates.filter(|p| asked || opens_question(p)));
     }
     out.truncate(MAX_FRAGMENTS);
-    out
-}
-
-/// The question with each misspelled word replaced by the knowledge word the plan corrected it to.
-pub fn corrected_text(question: &str, plan: &Plan) -> String {
-    let fixes: Vec<(&str, &str)> = plan
-        .slots
-        .iter()
-        .filter_map(|s| Some((s.word.as_str(), s.corrected.as_deref()?)))
-        .collect();
-    if fixes.is_empty() {
-        return question.to_string();
-    }
-    let mut out = String::with_capacity(question.len() + 8);
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        let lower = word.to_lowercase();
-        match fixes.iter().find(|(typed, _)| *typed == lower) {
-            Some((_, fixed)) => out.push_str(fixed),
-            None => out.push_str(word),
-        }
-        word.clear();
-    };
-    for c in question.chars() {
-        if c.is_alphanumeric() || c == '\'' {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
     out
 }
 

@@ -183,6 +183,33 @@ fn texts(knowledge: &Knowledge) -> (Vec<Row>, Vec<&str>) {
     (rows, texts)
 }
 
+/// `text` with each word found (lower-cased) in `fixes` replaced by its fix; everything else kept.
+pub fn rewrite(text: &str, fixes: &[(&str, &str)]) -> String {
+    if fixes.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let lower = word.to_lowercase();
+        match fixes.iter().find(|(typed, _)| *typed == lower) {
+            Some((_, fixed)) => out.push_str(fixed),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '\'' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// The vectors file: `MAGIC`, the model hash and knowledge fingerprint (each a u32 length and
 /// bytes), the row count and dimension (u32), then the rows as little-endian f32.
 fn write_vectors(path: &Path, model: &str, fingerprint: &str, flat: &[f32]) -> std::io::Result<()> {
@@ -238,6 +265,16 @@ fn read_vectors(path: &Path, model: &str, fingerprint: &str, rows: usize) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rewrite_replaces_whole_words_only() {
+        let fixes = [("salery", "salary"), ("techs", "technicians")];
+        assert_eq!(
+            rewrite("What's a tech's SALERY? Techs, techsy.", &fixes),
+            "What's a tech's salary? technicians, techsy."
+        );
+        assert_eq!(rewrite("", &fixes), "");
+    }
 
     #[test]
     fn vectors_round_trip_and_reject_other_models_and_knowledge() {
