@@ -37,6 +37,7 @@ const NEAR_SUBJECT: f32 = 0.4;
 const SHORT_QUESTION_SLOTS: usize = 2;
 
 /// Candidates the model adds to tantivy's: the entries nearest in meaning.
+#[cfg(feature = "semantic")]
 const SEMANTIC_CANDIDATES: usize = 5;
 
 /// Words that make a question lean on the previous answer.

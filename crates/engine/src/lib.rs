@@ -1,6 +1,8 @@
 //! hitbot's answering engine: one `Advisor::answer(question) -> Reply` that every front end calls.
 //!
-//! It owns the search (`search`: the only code in the workspace that knows tantivy), the advisor
+//! It owns the search (`search`: the only code in the workspace that knows tantivy), the semantic
+//! stage (`semantic`: the sentence-embedding model, the only code that knows candle; `fusion`: one
+//! calibrated confidence from both stages), the advisor
 //! (answer or decline, related entries, "did you mean", follow-ups, long messages), small talk,
 //! per-chat conversation memory, hot reload of the knowledge and the evaluation of question files.
 //! Replies are plain data; rendering belongs to the front ends. No teloxide, no SQLite, no tokio.
