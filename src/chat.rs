@@ -67,12 +67,10 @@ pub fn run(
             let previous = memory.last_at(TERMINAL, Instant::now());
             advisor.answer_after(q, previous.as_deref())
         });
-        if reply.confident {
-            if let Some(e) = &reply.entry {
-                memory.remember(TERMINAL, &e.id);
-            }
+        if let Some(subject) = reply.subject() {
+            memory.remember(TERMINAL, subject);
         }
-        writeln!(out, "{}", render::plain(&reply))?;
+        writeln!(out, "{}", render::reply(advisor, &reply))?;
         choices = reply
             .did_you_mean
             .iter()

@@ -181,7 +181,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             if json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&reply)?)?;
             } else {
-                writeln!(out, "{}", render::plain(&reply))?;
+                writeln!(out, "{}", render::reply(&advisor, &reply))?;
             }
         }
         Command::Batch => batch(&advisor)?,

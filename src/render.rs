@@ -1,6 +1,19 @@
 //! Plain-text rendering of a reply, as the terminal chat and `hitbot ask` show it.
 
-use hitbot_engine::Reply;
+use hitbot_careers::compare;
+use hitbot_engine::{Advisor, Reply};
+
+/// A reply as the terminal shows it: the comparison card when the question asked to compare two
+/// career paths, else the answer in plain text.
+pub fn reply(advisor: &Advisor, reply: &Reply) -> String {
+    if let Some((a, b)) = &reply.compare {
+        match compare::compare(&a.id, &b.id, advisor.knowledge()) {
+            Ok(c) => return c.to_text(),
+            Err(e) => log::debug!("compare {} {}: {e}", a.id, b.id),
+        }
+    }
+    plain(reply)
+}
 
 pub fn plain(reply: &Reply) -> String {
     let mut out = reply.text.trim().to_string();

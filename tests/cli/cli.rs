@@ -277,3 +277,80 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+/// The entry a terminal reply came from (by its answer's first line), "decline" or "small talk".
+fn answered_entry(block: &str) -> String {
+    let mut best: Option<(usize, &str)> = None;
+    for e in &advisor().knowledge().entries {
+        let first = e.answer.trim().lines().next().unwrap_or("");
+        if !first.is_empty() && block.contains(first) && best.is_none_or(|(n, _)| first.len() > n) {
+            best = Some((first.len(), &e.id));
+        }
+    }
+    match best {
+        Some((_, id)) => id.to_string(),
+        None if block.contains("don't know") || block.contains("doesn't cover") => "decline".into(),
+        None => "small talk".into(),
+    }
+}
+
+/// The follow-up conversations of `tests/data/followups.jsonl` (shared with the engine and Telegram
+/// tests), each in its own terminal chat.
+#[test]
+fn chat_takes_context_only_when_it_is_meant() {
+    let text = std::fs::read_to_string(root().join("tests/data/followups.jsonl")).unwrap();
+    let cases: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let results: Vec<Option<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .chunks(8)
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|case| {
+                            let mut stdin = String::new();
+                            for q in case["after"].as_array().unwrap() {
+                                stdin.push_str(q.as_str().unwrap());
+                                stdin.push('\n');
+                            }
+                            let ask = case["ask"].as_str().unwrap();
+                            stdin.push_str(ask);
+                            stdin.push('\n');
+                            let out = stdout(&hitbot(&["chat"], &stdin, None));
+                            let blocks: Vec<&str> =
+                                out.split("\n\n").filter(|b| !b.trim().is_empty()).collect();
+                            let got = blocks.last().map_or("nothing".into(), |b| answered_entry(b));
+                            let expect: Vec<String> = case["expect"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .map(|e| e.as_str().unwrap().to_string())
+                                .collect();
+                            let ok = if expect == ["alone"] {
+                                let r = advisor().answer(ask);
+                                let alone = match (&r.entry, r.confident) {
+                                    (Some(e), true) => e.id.clone(),
+                                    _ if r.small_talk.is_some() => "small talk".to_string(),
+                                    _ => "decline".to_string(),
+                                };
+                                got == alone
+                            } else {
+                                expect.contains(&got)
+                            };
+                            (!ok).then(|| {
+                                format!("{} → {ask:?}: got {got}, expected {expect:?}", case["after"])
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let wrong: Vec<String> = results.into_iter().flatten().collect();
+    assert!(wrong.is_empty(), "{} of {}:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+}

@@ -827,3 +827,78 @@ async fn post(port: u16, path: &str, secret: Option<&str>, body: &Value) -> u16 
         .and_then(|s| s.parse().ok())
         .unwrap_or(0)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Follow-ups, both ways (`tests/data/followups.jsonl`, shared with the engine and terminal tests)
+
+/// The entry a reply answered from (its 👍 button), "decline", or "small talk".
+fn answered_entry(call: &hitbot_testkit::Call) -> String {
+    let buttons = call.all_buttons();
+    if let Some(id) = buttons.iter().find_map(|b| b.strip_prefix("f:+:")) {
+        return id.to_string();
+    }
+    if call.text().contains("don't know") || call.text().contains("doesn't cover") {
+        "decline".to_string()
+    } else {
+        "small talk".to_string()
+    }
+}
+
+fn alone(advisor: &hitbot_engine::Advisor, question: &str) -> String {
+    let r = advisor.answer(question);
+    match (&r.entry, r.confident) {
+        (Some(e), true) => e.id.clone(),
+        _ if r.small_talk.is_some() => "small talk".to_string(),
+        _ => "decline".to_string(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_ups_take_context_only_when_it_is_meant() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/followups.jsonl"),
+    )
+    .unwrap();
+    let cases: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let advisor = hitbot_testkit::advisor();
+    let (api, bot) = started().await;
+    // One chat per conversation, all at once: memory is per chat.
+    for (i, case) in cases.iter().enumerate() {
+        let chat = 5000 + i as i64;
+        let mut n = 0;
+        for q in case["after"].as_array().unwrap() {
+            api.say(chat, q.as_str().unwrap());
+            n += 1;
+            api.wait_for_replies(chat, n).await;
+        }
+        api.say(chat, case["ask"].as_str().unwrap());
+    }
+    let mut wrong = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let chat = 5000 + i as i64;
+        let n = case["after"].as_array().unwrap().len() + 1;
+        let replies = api.wait_for_replies(chat, n).await;
+        let got = answered_entry(&replies[n - 1]);
+        let ask = case["ask"].as_str().unwrap();
+        let expect: Vec<String> = case["expect"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect();
+        let ok = if expect == ["alone"] {
+            got == alone(&advisor, ask)
+        } else {
+            expect.contains(&got)
+        };
+        if !ok {
+            wrong.push(format!("{} → {ask:?}: got {got}, expected {expect:?}", case["after"]));
+        }
+    }
+    bot.stop().await.expect("a clean stop");
+    assert!(wrong.is_empty(), "{} of {}:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+}

@@ -2,7 +2,7 @@
 //! knowledge and its search index, decides between answering and declining, offers related entries
 //! and "did you mean" alternatives, and resolves follow-up questions against the previous answer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -11,7 +11,7 @@ use hitbot_knowledge::{Entry, Fingerprint, Knowledge, Problem};
 
 use crate::config::{AnswerConfig, EngineConfig};
 use crate::fusion::Features;
-use crate::search::{Hit, Plan, SearchError, SearchIndex, ENGINE_VERSION};
+use crate::search::{analysed_terms, Hit, Plan, SearchError, SearchIndex, ENGINE_VERSION};
 #[cfg(feature = "semantic")]
 use crate::semantic::{Model, Semantic, SemanticError, Similarity};
 use crate::smalltalk::{self, SmallTalk};
@@ -62,6 +62,13 @@ const FOLLOW_UP_OWN_SHARE: f32 = 0.7;
 /// A follow-up answered in context must cover at least this share of its own words.
 const FOLLOW_UP_MIN_OWN: f32 = 0.3;
 
+/// A follow-up the previous entry covers only in part takes the context when the stages prefer that
+/// entry with the context by at least this much over the best entry without it.
+const FOLLOW_UP_MARGIN: f32 = 0.1;
+
+/// Question words: a follow-up made only of these ("who is it for?", "when?") leans on the context.
+const QUESTION_WORDS: &[&str] = &["who", "whom", "whose", "what", "when", "where", "why", "how", "which"];
+
 /// A follow-up whose own words weigh less than this ("who is it for?") leans on the context entirely.
 const FOLLOW_UP_LIGHT_WEIGHT: f32 = 2.5;
 
@@ -95,6 +102,22 @@ pub struct Reply {
     /// Set when declining a question near the subject that the guide does not answer: `related`
     /// then holds the closest topic.
     pub not_covered: bool,
+    /// Set when the question was read as a follow-up: the entry whose subject it continued.
+    pub follows: Option<EntryRef>,
+    /// Set when the message asks to compare two career paths by name ("coder vs analyst", "compare
+    /// the architect and the developer"): front ends show the comparison card of the two.
+    pub compare: Option<(EntryRef, EntryRef)>,
+}
+
+impl Reply {
+    /// What a conversation is about after this reply, for the next follow-up: the subject a
+    /// follow-up continued, else the entry answered from; `None` when nothing was answered.
+    pub fn subject(&self) -> Option<&str> {
+        if !self.confident {
+            return None;
+        }
+        self.follows.as_ref().or(self.entry.as_ref()).map(|e| e.id.as_str())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +203,9 @@ pub struct Advisor {
     semantic: Option<Semantic>,
     /// `[semantic] lexical_sure`.
     lexical_sure: f32,
+    /// Each career-path entry with the words of its name that no other path and not the guide's
+    /// subject shares ("coder", "analyst"): how a comparison names them.
+    career_words: Vec<(usize, Vec<String>)>,
 }
 
 impl Advisor {
@@ -212,7 +238,9 @@ impl Advisor {
             .enumerate()
             .map(|(i, e)| (e.id.clone(), i))
             .collect();
+        let career_words = career_words(&knowledge);
         Ok(Advisor {
+            career_words,
             knowledge,
             index,
             config: config.answer.clone(),
@@ -261,32 +289,31 @@ impl Advisor {
         }
         let plan = self.index.plan(question);
         let alone = self.judge(question, &plan);
-        if let Some(prev) = previous.and_then(|id| self.entry(id)) {
-            let alone_best = alone
-                .candidates
-                .iter()
-                .map(|c| c.features.coverage)
-                .fold(0.0, f32::max);
-            let alone_ok = alone.confidence() >= self.config.min_confidence;
-            if is_follow_up(question) || !alone_ok {
-                let with = self.ranked(&format!("{question} {}", subject_of(prev)));
-                if let Some(best) = with.first() {
-                    // The context must not drown the question: the chosen entry still has to cover
-                    // the question's own words about as well as the best entry without context.
-                    let own = self.index.coverage(&plan, best.entry);
-                    let light = plan.weight() < FOLLOW_UP_LIGHT_WEIGHT;
-                    // The entry must be about the question's own words too, or the context
-                    // alone would answer anything ("can you teach me chess?").
-                    let relevant = light || own >= FOLLOW_UP_MIN_OWN;
-                    if best.coverage >= self.config.min_confidence
-                        && relevant
-                        && (!alone_ok || light || own >= FOLLOW_UP_OWN_SHARE * alone_best)
-                    {
-                        return self.reply_from(&lexical(with));
-                    }
-                }
+        if let Some((a, b)) = self.comparison(question) {
+            let mut reply = self.reply_from(&alone);
+            if !reply.confident {
+                reply = self.reply_for(a, 1.0, Vec::new());
+            }
+            reply.compare = Some((self.entry_ref(a), self.entry_ref(b)));
+            return reply;
+        }
+        let prev = previous.and_then(|id| self.by_id.get(id).copied());
+        if let Some(prev) = prev {
+            if let Some(with) = self.in_context(question, &plan, &alone, prev) {
+                let mut reply = self.reply_from(&with);
+                reply.follows = Some(self.entry_ref(prev));
+                return reply;
             }
         }
+        let mut reply = self.answer_alone(question, &plan, &alone);
+        if let Some(prev) = prev.filter(|p| self.continues(question, &plan, &alone, *p)) {
+            reply.follows = Some(self.entry_ref(prev));
+        }
+        reply
+    }
+
+    /// The reply to a question on its own (no conversation), once it is judged.
+    fn answer_alone(&self, question: &str, plan: &Plan, alone: &Judged) -> Reply {
         let unsure = alone.confidence() < self.config.min_confidence;
         // A long message that mixes context with a question: answer the part phrased as a question,
         // and offer the best other part as a button.
@@ -303,6 +330,144 @@ impl Advisor {
             }
         }
         self.reply_from(&alone)
+    }
+
+    /// The question read as a follow-up of entry `prev`, when the context fills in what it leaves
+    /// open: "and the salary?", "how do I join it?", "what's the pay like?" after a career path.
+    /// `None` when the question stands on its own: it names its own subject ("how much do HITs
+    /// make?", "and amia?"), it is out of scope ("nurse salary"), it has no words ("7", "💰💰"),
+    /// "this job" or "this field" follows something that is not a job (AHIMA), or the context would
+    /// answer something other than what it asks ("is this job hard?" after the data analyst).
+    fn in_context(&self, question: &str, plan: &Plan, alone: &Judged, prev: usize) -> Option<Judged> {
+        if plan.foreign || !question.chars().any(char::is_alphabetic) {
+            return None;
+        }
+        let alone_ok = alone.confidence() >= self.config.min_confidence;
+        if alone_ok && self.stands_alone(plan, alone, prev) {
+            return None;
+        }
+        let with_text = format!(
+            "{question} {}",
+            subject_of(&self.knowledge.entries[prev])
+        );
+        let with_plan = self.index.plan(&with_text);
+        let with = self.judge(&with_text, &with_plan);
+        let best = with.best()?;
+        if best.confidence < self.config.min_confidence {
+            return None;
+        }
+        // The entry must be about the question's own words too, or the context alone would answer
+        // anything ("can you teach me chess?"); "who is it for?" leans on the context entirely.
+        let own = self.index.coverage(plan, best.entry);
+        let fits = if alone_ok {
+            // A question that reads fine alone takes the context only to say whose it is: the
+            // previous entry itself answers it ("what's the pay like?" after the software developer
+            // path), covering its words about as well as the best entry without context, or at
+            // least in part while the stages clearly prefer it with the context.
+            let alone_own = alone
+                .candidates
+                .iter()
+                .map(|c| c.features.coverage)
+                .fold(0.0, f32::max);
+            let rival = alone.best().map_or(0.0, |a| {
+                with.candidates
+                    .iter()
+                    .find(|c| c.entry == a.entry && a.entry != prev)
+                    .map_or(0.0, |c| c.confidence)
+            });
+            let margin = best.confidence - rival;
+            log::debug!(
+                "follow-up of {}: in context {} (own coverage {own:.2}, margin {margin:.2}), alone {:?} (coverage {alone_own:.2})",
+                self.knowledge.entries[prev].id,
+                self.knowledge.entries[best.entry].id,
+                alone.best().map(|c| &self.knowledge.entries[c.entry].id),
+            );
+            best.entry == prev
+                && (only_question_words(plan)
+                    || own >= FOLLOW_UP_OWN_SHARE * alone_own
+                    || (own >= FOLLOW_UP_MIN_OWN && margin >= FOLLOW_UP_MARGIN))
+        } else {
+            plan.weight() < FOLLOW_UP_LIGHT_WEIGHT || own >= FOLLOW_UP_MIN_OWN
+        };
+        fits.then_some(with)
+    }
+
+    /// Whether a question that reads fine alone stands on its own after entry `prev`: it names the
+    /// guide's subject ("how much do HITs make?") or the career path it is answered from ("what
+    /// about the data analyst?"), or it says "this job" / "this field" after an entry that is not
+    /// about a job (an organization, a credential): the job is then the guide's subject.
+    fn stands_alone(&self, plan: &Plan, alone: &Judged, prev: usize) -> bool {
+        let points_at_the_job = plan.anchored && !plan.named;
+        plan.named
+            || self.names_subject(plan, alone)
+            || (points_at_the_job && self.knowledge.entries[prev].career.is_none())
+    }
+
+    /// Whether a question that did not take the context still continues the conversation's
+    /// subject: it leans on it ("and what do they earn?") without naming a subject of its own.
+    fn continues(&self, question: &str, plan: &Plan, alone: &Judged, prev: usize) -> bool {
+        is_follow_up(question) && !self.stands_alone(plan, alone, prev)
+    }
+
+    /// The two career paths a message asks to compare: "coder vs analyst", "architect or developer,
+    /// which pays more?", "compare the coder and the technologist". Each side of the separator must
+    /// name one path by a word of its name; "and", "with" and "to" count only beside a word that asks
+    /// for a comparison ("compare", "difference", "better"…).
+    fn comparison(&self, question: &str) -> Option<(usize, usize)> {
+        let lower = question.to_lowercase();
+        let cued = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| COMPARE_CUES.contains(&w));
+        for (sep, compares) in COMPARE_SEPARATORS {
+            let Some(at) = lower.find(sep) else {
+                continue;
+            };
+            if !compares && !cued {
+                continue;
+            }
+            let (a, b) = (&lower[..at], &lower[at + sep.len()..]);
+            if let (Some(x), Some(y)) = (self.career_named(a), self.career_named(b)) {
+                if x != y {
+                    return Some((x, y));
+                }
+            }
+        }
+        None
+    }
+
+    /// The one career path a text names by a word of its name (spelling corrected), if exactly one.
+    fn career_named(&self, text: &str) -> Option<usize> {
+        let plan = self.index.plan(text);
+        let asked: HashSet<&str> = plan
+            .slots
+            .iter()
+            .flat_map(|s| s.terms.iter().map(String::as_str))
+            .collect();
+        let mut named = self
+            .career_words
+            .iter()
+            .filter(|(_, words)| words.iter().any(|w| asked.contains(w.as_str())))
+            .map(|(e, _)| *e);
+        let first = named.next()?;
+        named.next().is_none().then_some(first)
+    }
+
+    /// Whether the question names the career path its own best entry is about ("what about the data
+    /// analyst?"): every word of the path's name is in the question.
+    fn names_subject(&self, plan: &Plan, alone: &Judged) -> bool {
+        let Some(career) = alone
+            .best()
+            .and_then(|c| self.knowledge.entries[c.entry].career.as_ref())
+        else {
+            return false;
+        };
+        let asked: HashSet<&str> = plan
+            .slots
+            .iter()
+            .flat_map(|s| s.terms.iter().map(String::as_str))
+            .collect();
+        let name = analysed_terms(&career.name);
+        !name.is_empty() && name.iter().all(|t| asked.contains(t.as_str()))
     }
 
     /// The candidates for a question: tantivy's, judged by the lexical stage alone when it is sure
@@ -602,6 +767,8 @@ impl Advisor {
             source: None,
             small_talk: None,
             not_covered: false,
+            follows: None,
+            compare: None,
         }
     }
 
@@ -673,6 +840,8 @@ impl Advisor {
             source: Some(e.source.clone()),
             small_talk: None,
             not_covered: false,
+            follows: None,
+            compare: None,
         }
     }
 
@@ -707,6 +876,55 @@ fn lexical(hits: Vec<Hit>) -> Judged {
         not_covered: None,
         foreign: false,
     }
+}
+
+/// Separators between two things compared, and whether they make a comparison by themselves.
+const COMPARE_SEPARATORS: &[(&str, bool)] = &[
+    (" vs. ", true),
+    (" vs ", true),
+    (" versus ", true),
+    (" or ", true),
+    (" than ", true),
+    (" and ", false),
+    (" with ", false),
+    (" to ", false),
+    (",", false),
+    (" / ", false),
+];
+
+/// Words that make "X and Y" a comparison.
+const COMPARE_CUES: &[&str] = &[
+    "compare", "comparing", "comparison", "difference", "differences", "differ", "between",
+    "better", "more", "less", "higher", "lower", "which", "vs", "versus",
+];
+
+/// Each career-path entry with the analysed words of its name that no other path and not the
+/// guide's subject phrases share.
+fn career_words(knowledge: &Knowledge) -> Vec<(usize, Vec<String>)> {
+    let subject: HashSet<String> = knowledge
+        .guide
+        .subject
+        .iter()
+        .flat_map(|p| analysed_terms(p))
+        .collect();
+    let names: Vec<(usize, HashSet<String>)> = knowledge
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i, analysed_terms(&e.career.as_ref()?.name))))
+        .collect();
+    names
+        .iter()
+        .map(|(i, words)| {
+            let own = words
+                .iter()
+                .filter(|w| !subject.contains(*w))
+                .filter(|w| names.iter().all(|(j, other)| j == i || !other.contains(*w)))
+                .cloned()
+                .collect();
+            (*i, own)
+        })
+        .collect()
 }
 
 /// The name of the index folder for `knowledge`: its fingerprint salted with the engine version, so
@@ -817,6 +1035,13 @@ fn subject_of(e: &Entry) -> String {
         Some(c) => c.name.clone(),
         None => e.title.clone(),
     }
+}
+
+/// Whether the question's content words are only question words ("who is it for?").
+fn only_question_words(plan: &Plan) -> bool {
+    plan.slots
+        .iter()
+        .all(|s| s.word.split(' ').all(|w| QUESTION_WORDS.contains(&w)))
 }
 
 /// Whether a question leans on the previous answer: a pronoun, or an opening like "and…"/"what about…".

@@ -37,6 +37,13 @@ const GREETINGS: &[&str] = &[
     "sup",
     "whats up",
     "wassup",
+    "whatsup",
+    "what up",
+    "wazzup",
+    "whats good",
+    "hows it going",
+    "how is it going",
+    "hey hey",
 ];
 
 const THANKS: &[&str] = &[
@@ -183,9 +190,50 @@ pub fn recognise(message: &str) -> Option<SmallTalk> {
             .take_while(|w| FILLER.contains(w))
             .count();
     if start < end && (start > 0 || end < words.len()) {
-        return find(&words[start..end].join(" "));
+        if let Some(kind) = find(&words[start..end].join(" ")) {
+            return Some(kind);
+        }
     }
-    None
+    combined(&words, &find)
+}
+
+/// Most small-talk phrases in one message ("hey, what's up", "hi, how are you?").
+const MAX_PHRASES: usize = 3;
+
+/// A message made of a few small-talk phrases and filler: "hey whats up" (a greeting), "hi who are
+/// you" (about the bot), "ok thanks bye" (a goodbye). A question to the bot wins; otherwise the last
+/// phrase says what the message is.
+fn combined(words: &[&str], find: &dyn Fn(&str) -> Option<SmallTalk>) -> Option<SmallTalk> {
+    // best[i]: the phrases covering words[..i], fewest first.
+    let mut best: Vec<Option<Vec<SmallTalk>>> = vec![None; words.len() + 1];
+    best[0] = Some(Vec::new());
+    for end in 1..=words.len() {
+        for start in end.saturating_sub(5)..end {
+            let Some(before) = best[start].clone() else {
+                continue;
+            };
+            let piece = &words[start..end];
+            let mut kinds = before;
+            if piece.len() == 1 && FILLER.contains(&piece[0]) {
+                // filler adds no phrase
+            } else if let Some(kind) = find(&piece.join(" ")) {
+                kinds.push(kind);
+            } else {
+                continue;
+            }
+            if best[end].as_ref().is_none_or(|b| kinds.len() < b.len()) {
+                best[end] = Some(kinds);
+            }
+        }
+    }
+    let kinds = best[words.len()].take()?;
+    if kinds.is_empty() || kinds.len() > MAX_PHRASES {
+        return None;
+    }
+    if kinds.contains(&SmallTalk::AboutBot) {
+        return Some(SmallTalk::AboutBot);
+    }
+    kinds.last().copied()
 }
 
 impl SmallTalk {
@@ -237,6 +285,13 @@ mod tests {
             ("are you a robot?", SmallTalk::AboutBot),
             ("what can you do", SmallTalk::AboutBot),
             ("HELP", SmallTalk::AboutBot),
+            ("hey whats up", SmallTalk::Greeting),
+            ("Hi, how's it going?", SmallTalk::Greeting),
+            ("hello! good morning", SmallTalk::Greeting),
+            ("hi, who are you?", SmallTalk::AboutBot),
+            ("hey there, what can you do?", SmallTalk::AboutBot),
+            ("ok thanks, bye", SmallTalk::Goodbye),
+            ("thanks bot, bye!", SmallTalk::Goodbye),
         ] {
             assert_eq!(recognise(message), Some(kind), "{message:?}");
         }
@@ -251,6 +306,9 @@ mod tests {
             "who are the reviewers",
             "help me find a job as a HIT",
             "what time is it",
+            "hey whats up with HIT pay",
+            "hi thanks bye hello hey",
+            "hello salary",
             "",
             "bot",
             "🙂",

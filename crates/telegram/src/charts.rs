@@ -108,6 +108,27 @@ pub fn compare_pair(app: &App, advisor: &Advisor, chat: ChatId, a: PathKey, b: P
     app.outbox.send(OutMessage::new(chat, &rendered, None));
 }
 
+/// A question asking to compare two career paths (the advisor's `Reply::compare`): the same card
+/// and chart as `/compare`. False when the two cannot be compared (then the reply is sent instead).
+pub fn compare_entries(
+    app: &App,
+    advisor: &Advisor,
+    chat: ChatId,
+    (a, b): (&str, &str),
+    reply_to: Option<MessageId>,
+) -> bool {
+    match compare::compare(a, b, advisor.knowledge()) {
+        Ok(c) => {
+            send_comparison(app, chat, &c, reply_to);
+            true
+        }
+        Err(e) => {
+            log::debug!("compare {a} {b}: {e}");
+            false
+        }
+    }
+}
+
 /// The card, then its chart.
 fn send_comparison(app: &App, chat: ChatId, c: &Comparison, reply_to: Option<MessageId>) {
     app.outbox

@@ -742,6 +742,8 @@ mod tests {
             source: Some("Guide: Salary <BLS>".into()),
             small_talk: None,
             not_covered: false,
+            follows: None,
+            compare: None,
         }
     }
 
@@ -872,6 +874,8 @@ mod tests {
             source: None,
             small_talk: None,
             not_covered: false,
+            follows: None,
+            compare: None,
         };
         let topics = [
             entry("salary", "Salary"),

@@ -167,6 +167,11 @@ async fn on_message(app: Arc<App>, msg: Message, me: Me) -> HandlerResult {
         return Ok(());
     }
     let reply = app.answer(&advisor, &msg.chat, &question).await;
+    if let Some((a, b)) = &reply.compare {
+        if charts::compare_entries(&app, &advisor, chat, (&a.id, &b.id), thread(&msg)) {
+            return Ok(());
+        }
+    }
     let rendered = format::render_reply(&reply, &question, &advisor.topics());
     app.outbox
         .send(OutMessage::new(chat, &rendered, thread(&msg)));
@@ -384,12 +389,12 @@ impl App {
             log::error!("the advisor failed on a question: {e}");
             advisor.decline(0.0, None)
         });
-        if reply.confident {
-            if let Some(e) = &reply.entry {
-                self.memory.remember(chat_id.0, &e.id);
-                self.asked
-                    .remember(chat_id.0, &e.id, question, reply.confidence);
-            }
+        if let Some(subject) = reply.subject() {
+            self.memory.remember(chat_id.0, subject);
+        }
+        if let Some(e) = reply.entry.as_ref().filter(|_| reply.confident) {
+            self.asked
+                .remember(chat_id.0, &e.id, question, reply.confidence);
         }
         // Small talk ("hi", "thanks") is neither answered nor unanswered: nothing to record.
         if reply.small_talk.is_none() {

@@ -175,6 +175,9 @@ pub struct Plan {
     pub slots: Vec<Slot>,
     /// Whether the question names the subject (HITs, "this career"), which discounts unknown words.
     pub anchored: bool,
+    /// Whether the question names the subject outright ("HITs", "health information technician"),
+    /// not only as "the job".
+    pub named: bool,
     /// Multiplier for the weight of unknown words in this question (see [`Plan::new`]).
     pub unknown_factor: f32,
     /// The question is about another career or topic (a `scope.toml` word, subject not named).
@@ -297,6 +300,7 @@ impl Plan {
         Plan {
             slots,
             anchored,
+            named,
             unknown_factor,
             foreign,
         }

@@ -2,6 +2,8 @@
 //! (`answers`) and property tests on arbitrary text (`fuzz`).
 
 mod answers;
+mod facts;
+mod followups;
 mod fuzz;
 
 use std::path::PathBuf;
