@@ -9,4 +9,5 @@ mod common;
 mod knowledge;
 #[cfg(unix)]
 mod process;
+mod readme;
 mod report;
