@@ -320,6 +320,51 @@ fn the_readme_figures_are_the_programs() {
         })
         .expect("the bench row states the default rounds");
     assert_eq!(said, default, "{row}");
+
+    // A measurement that names `hitbot bench` with other rounds than the default names the flag
+    // that reproduces it; the benchmark list's size is the program's.
+    let default: usize = default.parse().unwrap();
+    let questions = std::fs::read_to_string(root().join("benches/questions.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    let mut measured = 0;
+    for name in ["README.md", "docs/performance.md"] {
+        let text = std::fs::read_to_string(root().join(name)).unwrap();
+        for line in text.lines().filter(|l| l.contains("hitbot bench")) {
+            let rounds = numbers_after(line, "× ")
+                .into_iter()
+                .chain(numbers_before(line, " rounds").into_iter().map(|(n, _)| n));
+            for r in rounds {
+                measured += 1;
+                assert!(
+                    r == default || line.contains(&format!("--rounds {r}")),
+                    "{name}: {r} rounds without `--rounds {r}` (the default is {default}): {line}"
+                );
+            }
+            for (n, _) in numbers_before(line, " questions ×")
+                .into_iter()
+                .chain(numbers_before(line, " mixed questions ×"))
+            {
+                assert_eq!(n, questions, "{name}: {line}");
+            }
+        }
+    }
+    assert!(measured >= 2, "the bench measurements were not found");
+}
+
+/// Every number written just after `word` in `text` ("× 500").
+fn numbers_after(text: &str, word: &str) -> Vec<usize> {
+    text.match_indices(word)
+        .filter_map(|(at, _)| {
+            let digits: String = text[at + word.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
+        .collect()
 }
 
 /// Every number written just before `word` in `text` ("66 entries"), with where it is.
