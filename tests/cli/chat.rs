@@ -57,6 +57,34 @@ fn related_topics_are_numbered_and_open_by_number() {
 }
 
 #[test]
+fn did_you_mean_comes_first_in_the_numbering_and_opens_by_number() {
+    let asked = [
+        "specializations?",
+        "soft skills?",
+        "education requirements?",
+        "what does a medical coder do",
+        "orginizations for health information technicians?",
+    ];
+    let (question, reply) = asked
+        .iter()
+        .map(|q| (*q, advisor().answer(q)))
+        .find(|(_, r)| r.confident && !r.did_you_mean.is_empty())
+        .expect("one of these questions gets a \"Did you mean\"");
+    let text = chat(&format!("{question}\n1\n"));
+    let line = format!("Did you mean: 1) {}", reply.did_you_mean[0].title);
+    assert!(text.contains(&line), "{line} missing: {text}");
+    let first_related = reply.did_you_mean.len() + 1;
+    if let Some(related) = reply.related.first() {
+        let line = format!("Related: {first_related}) {}", related.title);
+        assert!(text.contains(&line), "{line} missing: {text}");
+    }
+    assert!(
+        text.contains(&opening_of(&reply.did_you_mean[0].id)),
+        "{text}"
+    );
+}
+
+#[test]
 fn the_topics_under_a_decline_are_numbered_and_open_by_number() {
     let topics = advisor().topics();
     let text = chat("what's the weather in paris\n1\n");
