@@ -8,7 +8,7 @@
 //! Examples that cannot be run as they stand (a week of recorded traffic) go in ```` ```text ````
 //! blocks, which are not run.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::common::*;
 
@@ -192,17 +192,17 @@ fn lines_match(expected: &[String], actual: &[&str]) -> bool {
 
 /// A folder laid out like a fresh clone of this checkout: the knowledge, models, question sets and
 /// config are this checkout's (linked); the index is the checkout's, so its vectors are not computed
-/// again (building it is not part of any example's output); no operator store, no charts.
-fn fresh_clone() -> PathBuf {
+/// again (building it is not part of any example's output); no operator store, no charts. Removing
+/// the folder removes the links, not what they point at.
+fn fresh_clone() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("hitbot-readme-")
         .tempdir()
-        .unwrap()
-        .keep();
+        .unwrap();
     for name in ["knowledge", "models", "tests", "benches", "index"] {
-        link(&root().join(name), &dir.join(name));
+        link(&root().join(name), &dir.path().join(name));
     }
-    std::fs::copy(root().join("config.toml"), dir.join("config.toml")).unwrap();
+    std::fs::copy(root().join("config.toml"), dir.path().join("config.toml")).unwrap();
     dir
 }
 
@@ -265,14 +265,15 @@ fn check(example: &Example, dir: &Path) -> Result<(), String> {
 /// that is not in a clone. Every example runs and prints what the document shows.
 #[test]
 fn the_documents_examples_print_what_they_show() {
-    let dir = fresh_clone();
+    let clone = fresh_clone();
+    let dir = clone.path();
     let mut all = Vec::new();
     for name in DOCUMENTS {
         let text = std::fs::read_to_string(root().join(name)).unwrap();
         all.extend(examples(name, &text));
     }
     assert!(all.len() >= 8, "the examples were not found: {all:#?}");
-    let failures: Vec<String> = all.iter().filter_map(|e| check(e, &dir).err()).collect();
+    let failures: Vec<String> = all.iter().filter_map(|e| check(e, dir).err()).collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
     // Reading the report and charting left no operator store behind, and nothing outside charts/.
     assert!(!dir.join("data").exists());
