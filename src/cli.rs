@@ -16,7 +16,7 @@ use hitbot_knowledge::Knowledge;
 use hitbot_store::report;
 use hitbot_telegram::TOKEN_ENV;
 
-use crate::config::Config;
+use crate::config::{Config, CONFIG_ENV};
 use crate::{bench, chat, render};
 
 /// Prints a line on stdout; an error (e.g. a closed pipe: `hitbot export | head`) is returned, not a
@@ -42,12 +42,20 @@ pub struct MustFix(pub String);
     about = "Answers questions about careers as a Health Information Technician (HIT).",
     long_about = "Answers questions about careers as a Health Information Technician (HIT).\n\n\
         Without a command: runs the Telegram bot when TELOXIDE_TOKEN is set, else a terminal chat.\n\
-        Config: config.toml in the working folder, or the file named by HITBOT_CONFIG. Logs: RUST_LOG."
+        Config: the file --config names, else the one HITBOT_CONFIG names, else config.toml in the \
+        working folder (paths in it are relative to the file). Logs: RUST_LOG."
 )]
 pub struct Cli {
+    /// The config file (else HITBOT_CONFIG, else config.toml in the working folder).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
+
+/// How a comparison is asked for on the command line, for the examples in the compare module's
+/// messages (the chats say `/compare`).
+const CHART_COMPARE: &str = "hitbot chart compare";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -69,7 +77,7 @@ pub enum Command {
     Batch,
     /// Score a question file (JSON lines with expect_any / expect_none) and print accuracy.
     Eval {
-        /// The question file, e.g. ../shared/eval/dev-questions.jsonl.
+        /// The question file, e.g. tests/data/regression.jsonl.
         file: PathBuf,
     },
     /// Build the search index from the knowledge files.
@@ -80,7 +88,7 @@ pub enum Command {
     Export,
     /// Run the Telegram bot (needs TELOXIDE_TOKEN).
     Telegram,
-    /// Draw a chart of the career-path table as a PNG file.
+    /// Draw a chart of the career-path table as a PNG file (in charts/ unless --out names one).
     #[command(subcommand)]
     Chart(ChartCommand),
     /// What the bot failed at: top unanswered questions, most 👎, counts per day, answer rate.
@@ -111,18 +119,18 @@ pub enum Command {
 pub enum ChartCommand {
     /// Every career path: median salary bars with the projected growth beside each.
     Careers {
-        /// Where to write the PNG.
-        #[arg(long, default_value = "careers.png")]
-        out: PathBuf,
+        /// Where to write the PNG [default: careers.png in `charts_dir`, charts/ beside config.toml].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Two career paths side by side, e.g. `compare coder analyst` (typos are fine).
     Compare {
         /// The two paths' names ("clinical coder" "data analyst", or coder analyst).
         #[arg(required = true, num_args = 1..)]
         paths: Vec<String>,
-        /// Where to write the PNG.
-        #[arg(long, default_value = "compare.png")]
-        out: PathBuf,
+        /// Where to write the PNG [default: compare.png in `charts_dir`, charts/ beside config.toml].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -152,6 +160,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Telegram => Some(hitbot_telegram::bot_from_env()?),
         _ => None,
     };
+    knowledge_folder(&config)?;
     let opening = std::time::Instant::now();
     let advisor = Advisor::open(&config.engine())?;
     let opened_in = opening.elapsed();
@@ -270,7 +279,7 @@ fn token_is_set() -> bool {
 }
 
 fn check(config: &Config) -> anyhow::Result<()> {
-    let k = advisor::load_checked(&config.engine())?;
+    let k = load_knowledge(config)?;
     say(format_args!(
         "knowledge OK: {} entries, {} synonym rules in {}",
         k.entries.len(),
@@ -281,7 +290,26 @@ fn check(config: &Config) -> anyhow::Result<()> {
 }
 
 fn load_knowledge(config: &Config) -> anyhow::Result<Knowledge> {
+    knowledge_folder(config)?;
     Ok(advisor::load_checked(&config.engine())?)
+}
+
+/// A missing knowledge folder (hitbot run from another folder finds neither its config nor its
+/// knowledge) is explained: which folder, from which config, and how to point at the right one.
+fn knowledge_folder(config: &Config) -> Result<(), MustFix> {
+    if config.knowledge_dir.is_dir() {
+        return Ok(());
+    }
+    let folder =
+        std::path::absolute(&config.knowledge_dir).unwrap_or_else(|_| config.knowledge_dir.clone());
+    Err(MustFix(format!(
+        "cannot find the knowledge folder {}: `knowledge_dir` comes from {}.\n\
+         Run hitbot in its own folder (where config.toml and knowledge/ are), or name its config file \
+         with --config /path/to/hitbot/config.toml or {CONFIG_ENV}=/path/to/hitbot/config.toml \
+         (paths in the file are relative to it).",
+        folder.display(),
+        config.source
+    )))
 }
 
 fn index(config: &Config) -> anyhow::Result<()> {
@@ -328,13 +356,17 @@ fn export(config: &Config) -> anyhow::Result<()> {
 fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<()> {
     let knowledge = load_knowledge(config)?;
     let (png, out) = match command {
-        ChartCommand::Careers { out } => {
-            (chart::careers_png(&chart::CareerTable::of(&knowledge)), out)
-        }
+        ChartCommand::Careers { out } => (
+            chart::careers_png(&chart::CareerTable::of(&knowledge)),
+            out.unwrap_or_else(|| config.charts_dir.join("careers.png")),
+        ),
         ChartCommand::Compare { paths, out } => {
             let c = compare::compare_args(&paths.join(" "), &knowledge)
-                .map_err(|e| MustFix(format!("chart compare: {e}")))?;
-            (c.chart_png(), out)
+                .map_err(|e| MustFix(format!("chart compare: {}", e.explain(CHART_COMPARE))))?;
+            (
+                c.chart_png(),
+                out.unwrap_or_else(|| config.charts_dir.join("compare.png")),
+            )
         }
     };
     let png = match png {
@@ -342,6 +374,10 @@ fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<()> {
         Err(e @ chart::ChartError::NoData) => return Err(MustFix(format!("chart: {e}")).into()),
         Err(e) => return Err(e.into()),
     };
+    if let Some(folder) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("creating the folder {}", folder.display()))?;
+    }
     std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
     say(format_args!(
         "wrote {} ({} bytes)",
@@ -351,19 +387,30 @@ fn draw_chart(config: &Config, command: ChartCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `hitbot report`: reads the operator store (`[store] path`); no index needed.
+/// `hitbot report`: reads the operator store (`[store] path`); no index needed. No store yet (a fresh
+/// clone, a bot that never ran) is the normal start: nothing recorded, and nothing created by reading.
 fn show_report(config: &Config, since: Duration, top: usize, json: bool) -> anyhow::Result<()> {
     use hitbot_store::{Store, StoreError};
-    let store = match Store::open_existing(&config.store.path) {
-        Ok(s) => s,
-        Err(e @ (StoreError::Missing { .. } | StoreError::Newer { .. })) => {
-            return Err(MustFix(format!("report: {e}")).into())
-        }
-        Err(e) => return Err(e.into()),
-    };
     let from = std::time::SystemTime::now()
         .checked_sub(since)
         .unwrap_or(std::time::UNIX_EPOCH);
+    let store = match Store::open_existing(&config.store.path) {
+        Ok(s) => s,
+        Err(StoreError::Missing { .. }) if json => {
+            let report = report::empty(from);
+            say(format_args!("{}", serde_json::to_string_pretty(&report)?))?;
+            return Ok(());
+        }
+        Err(StoreError::Missing { path }) => {
+            say(format_args!(
+                "no events recorded yet ({} does not exist: the bot creates it when it starts)",
+                path.display()
+            ))?;
+            return Ok(());
+        }
+        Err(e @ StoreError::Newer { .. }) => return Err(MustFix(format!("report: {e}")).into()),
+        Err(e) => return Err(e.into()),
+    };
     let report = report::build(&store, from, top)?;
     if json {
         say(format_args!("{}", serde_json::to_string_pretty(&report)?))?;

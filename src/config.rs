@@ -1,8 +1,11 @@
 //! `config.toml`: the composition of each crate's own section. Parsed with serde (every table
 //! `deny_unknown_fields`); a syntax error, an unknown key, a wrong type or a value out of range is an
-//! error naming the key and its line. A missing file means defaults; `HITBOT_CONFIG` points at another
-//! file. The bot token never lives here.
+//! error naming the key and its line. The file is the one `--config` names, else the one
+//! `HITBOT_CONFIG` names, else `config.toml` in the working folder; when there is none, the defaults
+//! apply. The config remembers which it was ([`Source`]), so that a missing folder can be explained.
+//! The bot token never lives here.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use hitbot_engine::{AnswerConfig, EngineConfig, SemanticConfig};
@@ -21,11 +24,67 @@ pub struct Config {
     pub knowledge_dir: PathBuf,
     /// Folder of the built search index (generated).
     pub index_dir: PathBuf,
+    /// Where `hitbot chart` writes without `--out`: a generated, git-ignored folder, so that charts
+    /// never show up as untracked files in the working folder.
+    pub charts_dir: PathBuf,
     pub answer: AnswerConfig,
     pub semantic: SemanticConfig,
     pub log: LogConfig,
     pub telegram: TelegramConfig,
     pub store: StoreConfig,
+    /// Which file this was read from (or that there was none), for messages about its paths.
+    #[serde(skip)]
+    pub source: Source,
+}
+
+/// Where the config came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// The file `--config` named.
+    Flag(PathBuf),
+    /// The file `HITBOT_CONFIG` named.
+    Env(PathBuf),
+    /// `config.toml` in the working folder.
+    WorkingFolder(PathBuf),
+    /// No file: there was no `config.toml` in the working folder (this path) and neither `--config`
+    /// nor `HITBOT_CONFIG` was given, so the defaults apply, relative to the working folder.
+    Defaults { looked_for: PathBuf },
+}
+
+impl Default for Source {
+    fn default() -> Self {
+        Source::Defaults {
+            looked_for: PathBuf::from("config.toml"),
+        }
+    }
+}
+
+impl Source {
+    /// The file read, if any.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Source::Flag(p) | Source::Env(p) | Source::WorkingFolder(p) => Some(p),
+            Source::Defaults { .. } => None,
+        }
+    }
+}
+
+/// Says which file was read, by its full path.
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let full = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        match self {
+            Source::Flag(p) => write!(f, "the config file {} (--config)", full(p).display()),
+            Source::Env(p) => write!(f, "the config file {} ({CONFIG_ENV})", full(p).display()),
+            Source::WorkingFolder(p) => write!(f, "the config file {}", full(p).display()),
+            Source::Defaults { looked_for } => write!(
+                f,
+                "the defaults: no config file was found ({} does not exist, no --config, \
+                 {CONFIG_ENV} is not set)",
+                full(looked_for).display()
+            ),
+        }
+    }
 }
 
 /// `[log]`.
@@ -50,11 +109,13 @@ impl Default for Config {
         Config {
             knowledge_dir: engine.knowledge_dir,
             index_dir: engine.index_dir,
+            charts_dir: PathBuf::from("charts"),
             answer: engine.answer,
             semantic: engine.semantic,
             log: LogConfig::default(),
             telegram: TelegramConfig::default(),
             store: StoreConfig::default(),
+            source: Source::default(),
         }
     }
 }
@@ -75,16 +136,27 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Loads the file named by `HITBOT_CONFIG`, else `config.toml` in the working folder; a missing
-    /// default file means defaults. Relative paths in the file are relative to the file's folder.
-    pub fn load() -> Result<Config, ConfigError> {
-        match std::env::var_os(CONFIG_ENV) {
-            Some(p) => Config::from_file(Path::new(&p)),
-            None if Path::new("config.toml").exists() => {
-                Config::from_file(Path::new("config.toml"))
+    /// Loads the file `flag` names (`--config`), else the one `HITBOT_CONFIG` names, else
+    /// `config.toml` in the working folder; without any of them, the defaults. A named file must
+    /// exist. Relative paths in the file are relative to the file's folder.
+    pub fn load(flag: Option<&Path>) -> Result<Config, ConfigError> {
+        let env = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty());
+        let source = match (flag, env) {
+            (Some(p), _) => Source::Flag(p.to_path_buf()),
+            (None, Some(p)) => Source::Env(PathBuf::from(p)),
+            (None, None) if Path::new("config.toml").exists() => {
+                Source::WorkingFolder(PathBuf::from("config.toml"))
             }
-            None => Ok(Config::default()),
-        }
+            (None, None) => Source::Defaults {
+                looked_for: std::path::absolute("config.toml")
+                    .unwrap_or_else(|_| PathBuf::from("config.toml")),
+            },
+        };
+        let config = match source.file() {
+            Some(file) => Config::from_file(file)?,
+            None => Config::default(),
+        };
+        Ok(Config { source, ..config })
     }
 
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
@@ -101,6 +173,7 @@ impl Config {
         for dir in [
             &mut config.knowledge_dir,
             &mut config.index_dir,
+            &mut config.charts_dir,
             &mut config.semantic.model_dir,
             &mut config.store.path,
         ] {
@@ -108,6 +181,7 @@ impl Config {
                 *dir = base.join(&*dir);
             }
         }
+        config.source = Source::WorkingFolder(path.to_path_buf());
         Ok(config)
     }
 
@@ -243,12 +317,50 @@ mod tests {
     }
 
     #[test]
-    fn store_path_is_relative_to_the_config_file() {
+    fn paths_are_relative_to_the_config_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
         std::fs::write(&file, "[store]\npath = \"ops/x.sqlite\"\n").unwrap();
         let c = Config::from_file(&file).unwrap();
         assert_eq!(c.store.path, dir.path().join("ops/x.sqlite"));
+        assert_eq!(c.knowledge_dir, dir.path().join("knowledge"));
+        assert_eq!(c.charts_dir, dir.path().join("charts"));
+        assert_eq!(c.source.file(), Some(file.as_path()));
+        let said = Source::Flag(file.clone()).to_string();
+        assert!(said.contains(&file.display().to_string()), "{said}");
+        assert!(said.ends_with("(--config)"), "{said}");
+    }
+
+    /// Regression: `hitbot chart` wrote its PNGs into the repository root, where they showed up as
+    /// untracked files. The default folder is git-ignored.
+    #[test]
+    fn the_default_charts_dir_is_git_ignored() {
+        let ignore = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.gitignore"))
+            .expect(".gitignore");
+        let dir = Config::default().charts_dir;
+        assert!(dir.is_relative(), "{}", dir.display());
+        let pattern = format!("/{}/", dir.display());
+        assert!(
+            ignore.lines().any(|l| l.trim() == pattern),
+            "{pattern} is not in .gitignore:\n{ignore}"
+        );
+    }
+
+    #[test]
+    fn without_a_file_the_source_says_where_it_looked() {
+        let said = Source::Defaults {
+            looked_for: PathBuf::from("/somewhere/config.toml"),
+        }
+        .to_string();
+        assert!(
+            said.contains("/somewhere/config.toml does not exist"),
+            "{said}"
+        );
+        assert!(
+            said.contains("--config") && said.contains(CONFIG_ENV),
+            "{said}"
+        );
+        assert_eq!(Source::default().file(), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::config::{Config, ConfigError};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::load() {
+    let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => return fail(&e.into()),
     };

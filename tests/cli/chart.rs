@@ -246,12 +246,15 @@ fn compare_with_an_unknown_name_lists_the_paths() {
         matches!(&e, CompareError::Unknown { name, .. } if name == "astronaut"),
         "{e:?}"
     );
-    let text = e.to_string();
+    let text = e.explain("/compare");
     assert!(text.contains("\"astronaut\""), "{text}");
     for name in compare::path_names(k) {
         assert!(text.contains(&name), "{name} missing: {text}");
     }
-    assert!(text.contains("/compare "), "an example: {text}");
+    assert!(
+        text.contains("For example: /compare "),
+        "an example: {text}"
+    );
 }
 
 #[test]
@@ -288,7 +291,7 @@ fn compare_without_two_names_says_how() {
         compare::compare_args("coder clinical coder", k),
         Err(CompareError::Same { .. })
     ));
-    let usage = compare::usage(k);
+    let usage = compare::usage(k, "/compare");
     assert!(usage.contains("/compare"), "{usage}");
     for name in compare::path_names(k) {
         assert!(usage.contains(&name), "{name} missing: {usage}");
@@ -397,6 +400,69 @@ fn cli_chart_compare_writes_the_png_and_explains_unknown_names() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("Clinical coder"), "{}", stderr(&out));
     assert!(!bad.exists());
+    // Regression: the command line suggested the chat's "/compare architect analyst".
+    let err = stderr(&out);
+    assert!(
+        err.contains("For example: hitbot chart compare "),
+        "the command line's own syntax: {err}"
+    );
+    assert!(!err.contains("/compare"), "{err}");
+    let one = hitbot(&["chart", "compare", "coder"], "", None);
+    assert_eq!(one.status.code(), Some(2));
+    let err = stderr(&one);
+    assert!(
+        err.contains("Compare Clinical coder with which path?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hitbot chart compare ") && !err.contains("/compare"),
+        "{err}"
+    );
+}
+
+/// Regression: `hitbot chart` wrote `careers.png` / `compare.png` into the working folder (the
+/// repository root), where they showed up as untracked files. Without `--out` they go to the
+/// git-ignored `charts_dir` beside the config file, and it says where.
+#[test]
+fn cli_chart_without_out_writes_into_the_charts_folder_and_says_where() {
+    let config = temp_config("chart-default", &root().join("knowledge"), "");
+    let charts = config.parent().unwrap().join("charts");
+    let cwd = tempfile::tempdir().unwrap();
+    for (args, name) in [
+        (&["chart", "careers"][..], "careers.png"),
+        (&["chart", "compare", "coder", "analyst"][..], "compare.png"),
+    ] {
+        let out = hitbot_in(cwd.path(), args, "", Some(&config), &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let file = charts.join(name);
+        let said = format!("wrote {} (", file.display());
+        assert!(
+            stdout(&out).starts_with(&said),
+            "{said:?}: {}",
+            stdout(&out)
+        );
+        read_png(&file).assert_drawn();
+    }
+    assert_eq!(
+        std::fs::read_dir(cwd.path()).unwrap().count(),
+        0,
+        "nothing in the working folder"
+    );
+    // Asked for: the working folder.
+    let out = hitbot_in(
+        cwd.path(),
+        &["chart", "careers", "--out", "mine.png"],
+        "",
+        Some(&config),
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("wrote mine.png ("),
+        "{}",
+        stdout(&out)
+    );
+    read_png(&cwd.path().join("mine.png")).assert_drawn();
 }
 
 #[test]

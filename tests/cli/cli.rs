@@ -1,5 +1,7 @@
 //! The command line as a user runs it: `ask`, `batch`, `eval`, `export`, `chat`, exit codes and errors.
 
+use std::path::Path;
+
 use crate::common::*;
 
 #[test]
@@ -353,4 +355,135 @@ fn chat_takes_context_only_when_it_is_meant() {
     });
     let wrong: Vec<String> = results.into_iter().flatten().collect();
     assert!(wrong.is_empty(), "{} of {}:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+}
+
+/// Regression: run from another folder, hitbot said only "knowledge:0: cannot read the knowledge
+/// folder". It says which folder, from which config (here none), and how to point at them.
+#[test]
+fn run_from_another_folder_says_what_it_looked_for_and_how_to_point_at_it() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = hitbot_in(elsewhere.path(), &["ask", "salary"], "", None, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    // The working folder as the process sees it (symbolic links resolved).
+    let folder = elsewhere.path().canonicalize().unwrap();
+    for said in [
+        format!(
+            "cannot find the knowledge folder {}",
+            folder.join("knowledge").display()
+        ),
+        format!(
+            "no config file was found ({} does not exist",
+            folder.join("config.toml").display()
+        ),
+        "--config /path/to/hitbot/config.toml".to_string(),
+        "HITBOT_CONFIG=/path/to/hitbot/config.toml".to_string(),
+    ] {
+        assert!(err.contains(&said), "{said:?} missing: {err}");
+    }
+    assert!(!err.contains("knowledge:0:"), "{err}");
+    // Nothing was created there.
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+
+    // A config file whose knowledge folder is wrong is named.
+    let config = elsewhere.path().join("other.toml");
+    std::fs::write(&config, "knowledge_dir = \"nowhere\"\n").unwrap();
+    let out = hitbot_in(elsewhere.path(), &["check"], "", Some(&config), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("nowhere"), "{err}");
+    assert!(err.contains("other.toml (HITBOT_CONFIG)"), "{err}");
+}
+
+#[test]
+fn config_flag_and_env_work_from_any_folder() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let shipped = root().join("config.toml");
+    let shipped = shipped.to_str().unwrap();
+    let knowledge = format!("in {}", root().join("knowledge").display());
+    // --config, before or after the command.
+    for args in [
+        vec!["--config", shipped, "check"],
+        vec!["check", "--config", shipped],
+    ] {
+        let out = hitbot_in(elsewhere.path(), &args, "", None, &[]);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains(&knowledge), "{}", stdout(&out));
+    }
+    // HITBOT_CONFIG, and --config winning over it.
+    let out = hitbot_in(
+        elsewhere.path(),
+        &["check"],
+        "",
+        Some(Path::new(shipped)),
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&knowledge), "{}", stdout(&out));
+    let missing = elsewhere.path().join("missing.toml");
+    let out = hitbot_in(
+        elsewhere.path(),
+        &["--config", shipped, "check"],
+        "",
+        Some(&missing),
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = hitbot_in(
+        elsewhere.path(),
+        &["--config", missing.to_str().unwrap(), "check"],
+        "",
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("{}: cannot read", missing.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
+
+/// Regression: a first run logged "index: no index in index yet".
+#[test]
+fn a_first_run_says_in_plain_words_that_it_builds_the_index() {
+    let config = temp_config(
+        "first-run",
+        &root().join("knowledge"),
+        "[semantic]\nenabled = false\n",
+    );
+    let index = config.parent().unwrap().join("index");
+    let entries = advisor().knowledge().entries.len();
+    let run = || {
+        hitbot_with_env(
+            &["ask", "salary"],
+            "",
+            Some(&config),
+            &[("RUST_LOG", "info")],
+        )
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let said = format!(
+        "building the search index in {}/ from {entries} entries (first run: there is none yet)",
+        index.display()
+    );
+    assert!(
+        stderr(&first).contains(&said),
+        "{said:?} missing: {}",
+        stderr(&first)
+    );
+    assert!(
+        !stderr(&first).contains("no index in"),
+        "{}",
+        stderr(&first)
+    );
+    let second = run();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        !stderr(&second).contains("building the search index"),
+        "{}",
+        stderr(&second)
+    );
 }

@@ -69,9 +69,20 @@ pub fn hitbot_with_env(
     config: Option<&Path>,
     env: &[(&str, &str)],
 ) -> Output {
+    hitbot_in(&root(), args, stdin, config, env)
+}
+
+/// Runs `hitbot ARGS` like [`hitbot_with_env`], in the working folder `cwd`.
+pub fn hitbot_in(
+    cwd: &Path,
+    args: &[&str],
+    stdin: &str,
+    config: Option<&Path>,
+    env: &[(&str, &str)],
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hitbot"));
     cmd.args(args)
-        .current_dir(root())
+        .current_dir(cwd)
         .env_remove("TELOXIDE_TOKEN")
         .env_remove("HITBOT_CONFIG")
         .env("RUST_LOG", "warn")

@@ -1,11 +1,13 @@
-//! End-to-end tests of the `hitbot` binary: the command line, knowledge checking, charts, the
-//! operator store and report, and the Telegram bot as a process (signals). One test binary, one
-//! file per feature.
+//! End-to-end tests of the `hitbot` binary: the command line, the terminal chat, knowledge checking,
+//! charts, the operator store and report, the documents' examples, and the Telegram bot as a process
+//! (signals). One test binary, one file per feature.
 
 mod chart;
+mod chat;
 mod cli;
 mod common;
 mod knowledge;
 #[cfg(unix)]
 mod process;
+mod readme;
 mod report;

@@ -117,8 +117,10 @@ fn hitbot_report_prints_text_and_json() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Regression: on a fresh clone `hitbot report` exited 2 with "no store there yet". No store is the
+/// normal start: nothing recorded, exit 0, valid JSON of the usual shape, and no file created.
 #[test]
-fn hitbot_report_without_a_store_says_so() {
+fn hitbot_report_without_a_store_says_no_events_yet() {
     let missing = temp_db("cli-missing");
     let config = temp_config(
         "store-missing",
@@ -126,11 +128,40 @@ fn hitbot_report_without_a_store_says_so() {
         &format!("[store]\npath = {:?}\n", missing.display().to_string()),
     );
     let out = hitbot(&["report"], "", Some(&config));
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("no store there yet"),
-        "{}",
-        stderr(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("no events recorded yet"), "{text}");
+    assert!(text.contains(&missing.display().to_string()), "{text}");
     assert!(!missing.exists());
+    assert!(
+        !missing.parent().unwrap().exists(),
+        "reading created the folder"
+    );
+
+    let out = hitbot(&["report", "--json"], "", Some(&config));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let empty: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    for count in ["answered", "low_confidence", "declined", "up", "down"] {
+        assert_eq!(empty[count], 0, "{count}: {empty}");
+    }
+    for list in ["unanswered", "uncertain", "feedback", "days"] {
+        assert_eq!(empty[list], serde_json::json!([]), "{list}: {empty}");
+    }
+    assert_eq!(empty["answer_rate"], serde_json::Value::Null);
+    assert!(!missing.exists());
+
+    // The same shape as a report of a store with events.
+    let path = temp_db("cli-shape");
+    record_week(&path);
+    let full = temp_config(
+        "store-shape",
+        &root().join("knowledge"),
+        &format!("[store]\npath = {:?}\n", path.display().to_string()),
+    );
+    let out = hitbot(&["report", "--json"], "", Some(&full));
+    let full: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&empty), keys(&full));
+    assert!(empty["since"].as_i64().unwrap() < empty["until"].as_i64().unwrap());
 }

@@ -137,6 +137,14 @@ async fn compare_with_names_or_typos_sends_the_card_and_its_chart() {
         "{text}"
     );
     assert!(text.contains("<b>Education:</b> "), "{text}");
+    // Regression: the table's "None" showed as "Experience: None".
+    assert!(
+        text.contains(
+            "<b>Experience:</b> the guide lists no requirement | the guide lists no requirement"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("None"), "{text}");
     assert!(text.contains("<b>Clinical coder:</b> "), "{text}");
     assert!(text.contains("• Data analyst pays $54,250 more"), "{text}");
     assert!(text.contains("<i>Source: BLS"), "{text}");
@@ -186,6 +194,11 @@ async fn compare_with_an_unknown_name_explains_and_offers_the_paths() {
         reply.text()
     );
     assert!(reply.text().contains("Clinical coder"), "{}", reply.text());
+    assert!(
+        reply.text().contains("For example: /compare "),
+        "the chat's own syntax: {}",
+        reply.text()
+    );
     let expected: Vec<String> = PATHS.iter().map(|id| pick(id)).collect();
     assert_eq!(reply.all_buttons(), expected);
     // Markup in a name is shown, not interpreted.

@@ -11,18 +11,19 @@ use crate::chart::{self, ChartError};
 use hitbot_knowledge::spelling::{max_edits, osa_distance};
 use hitbot_knowledge::{Career, CareerLabels, Entry, Knowledge};
 
-/// Why two paths could not be compared. The messages are meant for the person who asked.
+/// Why two paths could not be compared. The messages are meant for the person who asked; each front
+/// end adds an example in its own syntax with [`CompareError::explain`].
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompareError {
     #[error("The knowledge has no career paths to compare.")]
     NoPaths,
-    #[error("I don't know a career path called \"{name}\". The paths are: {}. {}", .known.join(", "), example(.known))]
+    #[error("I don't know a career path called \"{name}\". The paths are: {}.", .known.join(", "))]
     Unknown { name: String, known: Vec<String> },
     #[error("\"{name}\" could be {}. Which one did you mean?", .matches.join(" or "))]
     Ambiguous { name: String, matches: Vec<String> },
     #[error("Both names mean {name}: pick two different paths. The paths are: {}.", .known.join(", "))]
     Same { name: String, known: Vec<String> },
-    #[error("{} The paths are: {}. {}", ask_for_two(.first), .known.join(", "), example(.known))]
+    #[error("{} The paths are: {}.", ask_for_two(.first), .known.join(", "))]
     NeedTwo {
         /// The path recognised when only one was named, so a front end can ask for the second.
         first: Option<String>,
@@ -37,18 +38,30 @@ fn ask_for_two(first: &Option<String>) -> String {
     }
 }
 
-/// "For example: /compare coder analyst", made of the first two paths' last words.
-fn example(known: &[String]) -> String {
+impl CompareError {
+    /// The message, with an example of how to ask spelled as the front end takes it: `command` is
+    /// `/compare` in a chat, `hitbot chart compare` on the command line.
+    pub fn explain(&self, command: &str) -> String {
+        match self {
+            CompareError::Unknown { known, .. } | CompareError::NeedTwo { known, .. } => {
+                match example(known, command) {
+                    Some(example) => format!("{self} {example}"),
+                    None => self.to_string(),
+                }
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// "For example: /compare coder analyst", made of `command` and the first two paths' last words.
+fn example(known: &[String], command: &str) -> Option<String> {
     let words: Vec<String> = known
         .iter()
         .take(2)
         .filter_map(|n| n.split_whitespace().last().map(str::to_lowercase))
         .collect();
-    if words.len() == 2 {
-        format!("For example: /compare {} {}", words[0], words[1])
-    } else {
-        String::new()
-    }
+    (words.len() == 2).then(|| format!("For example: {command} {} {}", words[0], words[1]))
 }
 
 /// One side of the card.
@@ -87,15 +100,16 @@ pub fn path_names(knowledge: &Knowledge) -> Vec<String> {
         .collect()
 }
 
-/// How to compare, and the paths there are: the reply to a bare `/compare`.
-pub fn usage(knowledge: &Knowledge) -> String {
+/// How to compare, and the paths there are: the reply to a bare `/compare`. `command` is how the front
+/// end spells the comparison (see [`CompareError::explain`]).
+pub fn usage(knowledge: &Knowledge, command: &str) -> String {
     let known = path_names(knowledge);
     if known.is_empty() {
         return CompareError::NoPaths.to_string();
     }
+    let example = example(&known, command).map_or(String::new(), |e| format!(" {e}"));
     format!(
-        "Compare two career paths side by side: /compare A B (a name or part of one; typos are fine). {}\nThe paths: {}.",
-        example(&known),
+        "Compare two career paths side by side: {command} A B (a name or part of one; typos are fine).{example}\nThe paths: {}.",
         known.join(", ")
     )
 }
@@ -265,6 +279,20 @@ pub fn what_the_job_is(answer: &str, name: &str) -> String {
     sentence
 }
 
+/// What a card says for a path's experience. The career table's "None" means the guide lists no
+/// experience requirement; "Experience: None" reads as if the figure were missing.
+pub fn experience_shown(experience: &str) -> String {
+    let experience = experience.trim();
+    if experience.is_empty() || experience.eq_ignore_ascii_case("none") {
+        NO_EXPERIENCE_LISTED.to_string()
+    } else {
+        experience.to_string()
+    }
+}
+
+/// The card's experience value for a path whose table row lists none.
+pub const NO_EXPERIENCE_LISTED: &str = "the guide lists no requirement";
+
 impl Comparison {
     /// One-line observations: which pays more and by how much, which is growing faster.
     pub fn highlights(&self) -> Vec<String> {
@@ -322,8 +350,8 @@ impl Comparison {
             ("Education".into(), a.education.clone(), b.education.clone()),
             (
                 "Experience".into(),
-                a.experience.clone(),
-                b.experience.clone(),
+                experience_shown(&a.experience),
+                experience_shown(&b.experience),
             ),
         ]
     }
@@ -667,7 +695,7 @@ mod tests {
     #[test]
     fn an_unknown_name_lists_the_paths() {
         let e = resolve("astronaut", &knowledge()).unwrap_err();
-        let text = e.to_string();
+        let text = e.explain("/compare");
         assert!(text.contains("\"astronaut\""), "{text}");
         for name in [
             "Architect",
@@ -678,6 +706,69 @@ mod tests {
             assert!(text.contains(name), "{text}");
         }
         assert!(text.contains("/compare architect analyst"), "{text}");
+    }
+
+    /// Regression: the command line's `hitbot chart compare coder astronaut` suggested the chat's
+    /// "/compare architect analyst". Each front end's messages show its own syntax.
+    #[test]
+    fn examples_are_spelled_as_the_front_end_takes_them() {
+        let k = knowledge();
+        let unknown = resolve("astronaut", &k).unwrap_err();
+        let cli = unknown.explain("hitbot chart compare");
+        assert!(
+            cli.ends_with("For example: hitbot chart compare architect analyst"),
+            "{cli}"
+        );
+        assert!(!cli.contains("/compare"), "{cli}");
+        let one = compare_args("coder", &k).unwrap_err();
+        let cli = one.explain("hitbot chart compare");
+        assert!(
+            cli.starts_with("Compare Clinical coder with which path?"),
+            "{cli}"
+        );
+        assert!(
+            cli.contains("hitbot chart compare architect analyst"),
+            "{cli}"
+        );
+        assert!(!unknown.to_string().contains("For example"), "{unknown}");
+        let chat = usage(&k, "/compare");
+        assert!(chat.contains(": /compare A B "), "{chat}");
+        assert!(
+            chat.contains("For example: /compare architect analyst"),
+            "{chat}"
+        );
+        assert!(usage(&k, "hitbot chart compare").contains("hitbot chart compare A B"));
+    }
+
+    /// Regression: `/compare` showed "Experience: None" where the entries say the guide lists no
+    /// requirement.
+    #[test]
+    fn no_experience_reads_as_no_requirement_listed() {
+        let mut k = knowledge();
+        if let Some(c) = k.entries[0].career.as_mut() {
+            c.experience = "5 years or more".into();
+        }
+        let c = compare("architect", "coder", &k).unwrap();
+        let experience = c.rows().into_iter().find(|(l, _, _)| l == "Experience");
+        assert_eq!(
+            experience,
+            Some((
+                "Experience".into(),
+                "5 years or more".into(),
+                "the guide lists no requirement".into()
+            ))
+        );
+        let text = c.to_text();
+        assert!(!text.contains("None"), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("Experience")
+                    && l.ends_with("the guide lists no requirement")),
+            "{text}"
+        );
+        assert_eq!(experience_shown(" none "), NO_EXPERIENCE_LISTED);
+        assert_eq!(experience_shown(""), NO_EXPERIENCE_LISTED);
+        assert_eq!(experience_shown("2 years"), "2 years");
     }
 
     #[test]

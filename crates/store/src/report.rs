@@ -68,14 +68,11 @@ pub struct DayCounts {
     pub down: u64,
 }
 
-/// Reads the report for everything since `since`, with at most `top` rows per list.
-pub fn build(store: &Store, since: SystemTime, top: usize) -> Result<Report, StoreError> {
-    let conn = store.conn();
-    let err = |e| sql(store.path(), e);
-    let since = unix_seconds(since);
-    let top = top.min(i64::MAX as usize) as i64;
-    let mut report = Report {
-        since,
+/// The report of a period in which nothing was recorded: every count zero, every list empty (also
+/// what `hitbot report --json` prints before there is a store).
+pub fn empty(since: SystemTime) -> Report {
+    Report {
+        since: unix_seconds(since),
         until: unix_seconds(SystemTime::now()),
         answered: 0,
         low_confidence: 0,
@@ -87,7 +84,16 @@ pub fn build(store: &Store, since: SystemTime, top: usize) -> Result<Report, Sto
         uncertain: Vec::new(),
         feedback: Vec::new(),
         days: Vec::new(),
-    };
+    }
+}
+
+/// Reads the report for everything since `since`, with at most `top` rows per list.
+pub fn build(store: &Store, since: SystemTime, top: usize) -> Result<Report, StoreError> {
+    let conn = store.conn();
+    let err = |e| sql(store.path(), e);
+    let mut report = empty(since);
+    let since = report.since;
+    let top = top.min(i64::MAX as usize) as i64;
 
     let mut stmt = conn
         .prepare(

@@ -25,6 +25,9 @@ use super::delivery::{OutMessage, OutPhoto};
 use super::format::{self, PathChoice};
 use super::handlers::App;
 
+/// How a comparison is asked for here, for the examples in the compare module's messages.
+const COMPARE: &str = "/compare";
+
 /// Under the careers chart.
 const CAREERS_CAPTION: &str = "Career paths at a glance: median salary and projected job growth.";
 
@@ -66,15 +69,17 @@ pub fn compare_command(
     let rendered = match compare::compare_args(args, knowledge) {
         Ok(c) => return send_comparison(app, chat, &c, reply_to),
         Err(CompareError::NeedTwo { first: None, .. }) => {
-            format::compare_pick_first(&compare::usage(knowledge), &choices(knowledge))
+            format::compare_pick_first(&compare::usage(knowledge, COMPARE), &choices(knowledge))
         }
         Err(CompareError::NeedTwo {
             first: Some(name), ..
         }) => match choices(knowledge).into_iter().find(|(_, n)| *n == name) {
             Some(first) => format::compare_pick_second(&first, &choices(knowledge)),
-            None => format::compare_pick_first(&compare::usage(knowledge), &choices(knowledge)),
+            None => {
+                format::compare_pick_first(&compare::usage(knowledge, COMPARE), &choices(knowledge))
+            }
         },
-        Err(e) => format::compare_pick_first(&e.to_string(), &choices(knowledge)),
+        Err(e) => format::compare_pick_first(&e.explain(COMPARE), &choices(knowledge)),
     };
     app.outbox.send(OutMessage::new(chat, &rendered, reply_to));
 }
@@ -86,7 +91,7 @@ pub fn compare_second(app: &App, advisor: &Advisor, chat: ChatId, first: PathKey
     let rendered = match paths.iter().find(|(id, _)| first.is(id)) {
         Some(first) => format::compare_pick_second(first, &paths),
         // The path was removed since the button was made.
-        None => format::compare_pick_first(&compare::usage(knowledge), &paths),
+        None => format::compare_pick_first(&compare::usage(knowledge, COMPARE), &paths),
     };
     app.outbox.send(OutMessage::new(chat, &rendered, None));
 }
@@ -104,7 +109,8 @@ pub fn compare_pair(app: &App, advisor: &Advisor, chat: ChatId, a: PathKey, b: P
         // A path removed or renamed since the buttons were made.
         _ => log::debug!("compare {a} {b}: no such career path"),
     }
-    let rendered = format::compare_pick_first(&compare::usage(knowledge), &choices(knowledge));
+    let rendered =
+        format::compare_pick_first(&compare::usage(knowledge, COMPARE), &choices(knowledge));
     app.outbox.send(OutMessage::new(chat, &rendered, None));
 }
 

@@ -687,6 +687,20 @@ mod tests {
             "{}",
             r.html
         );
+        // Regression: the table's "None" showed as "Experience: None".
+        let no_requirement = "the guide lists no requirement | the guide lists no requirement";
+        assert!(
+            r.html
+                .contains(&format!("<b>Experience:</b> {no_requirement}")),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.plain.contains(&format!("Experience: {no_requirement}")),
+            "{}",
+            r.plain
+        );
+        assert!(!r.plain.contains("None"), "{}", r.plain);
         assert!(
             r.html
                 .contains("• R&amp;D &lt;analyst&gt; pays $54,250 more"),

@@ -59,6 +59,34 @@ pub fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// Why the index is built when it is opened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildReason {
+    /// No index under the folder: the first run (or the folder was emptied).
+    FirstRun,
+    /// Only indexes of other knowledge: the knowledge was edited (or hitbot updated) since.
+    KnowledgeChanged,
+    /// The index for this knowledge cannot be opened (the error).
+    Unreadable(String),
+}
+
+/// The log line of a build at open, in plain words: "building the search index in index/ from 66
+/// entries (first run: there is none yet)".
+pub fn build_message(root: &Path, entries: usize, reason: &BuildReason) -> String {
+    let why = match reason {
+        BuildReason::FirstRun => "first run: there is none yet".to_string(),
+        BuildReason::KnowledgeChanged => {
+            "the knowledge changed since it was last built".to_string()
+        }
+        BuildReason::Unreadable(e) => format!("the one there cannot be read: {e}"),
+    };
+    let mut folder = root.display().to_string();
+    if !folder.ends_with(std::path::MAIN_SEPARATOR) {
+        folder.push(std::path::MAIN_SEPARATOR);
+    }
+    format!("building the search index in {folder} from {entries} entries ({why})")
+}
+
 /// Opens the index for `fingerprint` under `root`, building it first when it is missing, stale or
 /// unreadable (logging one line saying why).
 pub fn open_or_build(
@@ -72,18 +100,15 @@ pub fn open_or_build(
             Ok(opened) => return Ok(opened),
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
-                format!("the index in {} is unreadable ({e})", dir.display())
+                BuildReason::Unreadable(e.to_string())
             }
         }
     } else if has_other_builds(root, fingerprint) {
-        "the knowledge changed since the index was built".to_string()
+        BuildReason::KnowledgeChanged
     } else {
-        format!("no index in {} yet", root.display())
+        BuildReason::FirstRun
     };
-    log::info!(
-        "index: {reason}; building it from {} entries",
-        knowledge.entries.len()
-    );
+    log::info!("{}", build_message(root, knowledge.entries.len(), &reason));
     build(root, &dir, knowledge, fingerprint)?;
     remove_other_builds(root, fingerprint);
     open(&dir)
@@ -228,4 +253,46 @@ pub fn stored_ids(
         out.push(ids);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a first run logged "index: no index in index yet".
+    #[test]
+    fn the_build_line_says_what_happens_in_plain_words() {
+        let root = Path::new("index");
+        assert_eq!(
+            build_message(root, 66, &BuildReason::FirstRun),
+            format!(
+                "building the search index in index{} from 66 entries (first run: there is none yet)",
+                std::path::MAIN_SEPARATOR
+            )
+        );
+        let changed = build_message(root, 66, &BuildReason::KnowledgeChanged);
+        assert!(
+            changed.ends_with("(the knowledge changed since it was last built)"),
+            "{changed}"
+        );
+        let broken = build_message(root, 3, &BuildReason::Unreadable("bad meta.json".into()));
+        assert!(
+            broken.ends_with("from 3 entries (the one there cannot be read: bad meta.json)"),
+            "{broken}"
+        );
+        for line in [changed, broken] {
+            assert!(!line.contains("no index in"), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_first_open_builds_and_a_second_reuses() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("index");
+        let knowledge = Knowledge::default();
+        assert!(!has_other_builds(&root, "0123456789abcdef"));
+        open_or_build(&root, &knowledge, "0123456789abcdef").unwrap();
+        assert!(root.join("0123456789abcdef").join(MARKER).is_file());
+        assert!(has_other_builds(&root, "fedcba9876543210"));
+    }
 }
