@@ -5,6 +5,7 @@
 mod chart;
 mod cli;
 mod common;
+mod inbox;
 mod knowledge;
 #[cfg(unix)]
 mod process;

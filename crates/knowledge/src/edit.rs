@@ -84,31 +84,38 @@ pub fn add_question(dir: &Path, id: &str, question: &str, check: Check) -> Resul
     let _guard = EDIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let wanted = normalize(&question);
     let mut target = None;
+    let mut duplicate = None;
     for path in entry_files(dir)? {
         let text = read_text(&path)?;
         let doc = spanned(&path, &text)?;
         for table in entries(&doc) {
             let this = table.get("id").and_then(Item::as_str);
-            if let Some((existing, i)) = strings(table.get("questions"))
-                .into_iter()
-                .enumerate()
-                .find_map(|(i, q)| (normalize(q) == wanted).then_some((q.to_string(), i)))
-            {
-                return Err(EditError::Duplicate {
-                    id: this.unwrap_or("?").to_string(),
-                    existing,
-                    line: line_of_item(&text, table.get("questions"), i),
-                    file: path,
-                });
+            if duplicate.is_none() {
+                if let Some((existing, i)) = strings(table.get("questions"))
+                    .into_iter()
+                    .enumerate()
+                    .find_map(|(i, q)| (normalize(q) == wanted).then_some((q.to_string(), i)))
+                {
+                    duplicate = Some(EditError::Duplicate {
+                        id: this.unwrap_or("?").to_string(),
+                        existing,
+                        line: line_of_item(&text, table.get("questions"), i),
+                        file: path.clone(),
+                    });
+                }
             }
             if this == Some(id) && target.is_none() {
                 target = Some((path.clone(), text.clone()));
             }
         }
     }
+    // An entry that is gone is the first thing to say; then a question that is there already.
     let Some((path, text)) = target else {
         return Err(EditError::NoEntry { id: id.to_string() });
     };
+    if let Some(duplicate) = duplicate {
+        return Err(duplicate);
+    }
     let mut doc = parse(&path, &text)?;
     let array = doc
         .get_mut("entry")
