@@ -65,7 +65,7 @@ fn list(config: &Config, store: &Store, top: usize) -> anyhow::Result<()> {
     let counts = inbox::counts(store)?;
     let items = inbox::new_items(store, 0, top)?;
     writeln!(
-            out,
+        out,
         "Inbox: {} new ({} added, {} not covered, {} dismissed)",
         counts.new, counts.added, counts.not_covered, counts.dismissed
     )?;
@@ -85,10 +85,16 @@ fn list(config: &Config, store: &Store, top: usize) -> anyhow::Result<()> {
             "#{}  {times}  last {}  \"{}\"",
             item.id,
             utc_minute(item.last_seen),
-            item.example.split_whitespace().collect::<Vec<_>>().join(" ")
+            item.example
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         )?;
         if let Some(entry) = &item.came_back_from {
-            writeln!(out, "    came back: it was added to {entry} and missed again since")?;
+            writeln!(
+                out,
+                "    came back: it was added to {entry} and missed again since"
+            )?;
         }
         let suggestions: Vec<Suggestion> = advisor.suggest(&item.example, SUGGESTIONS);
         if suggestions.is_empty() {
@@ -100,7 +106,7 @@ fn list(config: &Config, store: &Store, top: usize) -> anyhow::Result<()> {
                 .collect();
             writeln!(out, "    closest: {}", shown.join(" | "))?;
             writeln!(
-            out,
+                out,
                 "    hitbot inbox add {} {}   (or: not-covered {0}, dismiss {0})",
                 item.id, suggestions[0].entry.id
             )?;
@@ -119,33 +125,58 @@ fn handle(config: &Config, store: &mut Store, command: InboxCommand) -> anyhow::
     let (id, result) = match &command {
         InboxCommand::Add { n, entry } => (
             *n,
-            inbox::apply(store, *n, &Status::Added(entry.clone()), now, |it| {
-                let e = edit::add_question(dir, entry, &it.example, &check)?;
-                let change = change_of(&e);
-                written = Some(e);
-                Ok(Some(change))
-            }, revert),
+            inbox::apply(
+                store,
+                *n,
+                &Status::Added(entry.clone()),
+                now,
+                |it| {
+                    let e = edit::add_question(dir, entry, &it.example, &check)?;
+                    let change = change_of(&e);
+                    written = Some(e);
+                    Ok(Some(change))
+                },
+                revert,
+            ),
         ),
         InboxCommand::NotCovered { n } => (
             *n,
-            inbox::apply(store, *n, &Status::NotCovered, now, |it| {
-                let e = edit::add_not_covered(dir, &it.example, &check)?;
-                let change = change_of(&e);
-                written = Some(e);
-                Ok(Some(change))
-            }, revert),
+            inbox::apply(
+                store,
+                *n,
+                &Status::NotCovered,
+                now,
+                |it| {
+                    let e = edit::add_not_covered(dir, &it.example, &check)?;
+                    let change = change_of(&e);
+                    written = Some(e);
+                    Ok(Some(change))
+                },
+                revert,
+            ),
         ),
         InboxCommand::Dismiss { n } => (
             *n,
-            inbox::apply(store, *n, &Status::Dismissed, now, |_| Ok::<_, EditError>(None), revert),
+            inbox::apply(
+                store,
+                *n,
+                &Status::Dismissed,
+                now,
+                |_| Ok::<_, EditError>(None),
+                revert,
+            ),
         ),
         InboxCommand::Undo => unreachable!("handled by `undo`"),
     };
     match result {
         Ok(_) => {}
-        Err(ApplyError::Edit(e)) => return Err(MustFix(format!("inbox: nothing changed: {e}")).into()),
+        Err(ApplyError::Edit(e)) => {
+            return Err(MustFix(format!("inbox: nothing changed: {e}")).into())
+        }
         Err(ApplyError::Inbox(InboxError::Store(e))) => return Err(e.into()),
-        Err(ApplyError::Inbox(e)) => return Err(MustFix(format!("inbox: nothing changed: {e}")).into()),
+        Err(ApplyError::Inbox(e)) => {
+            return Err(MustFix(format!("inbox: nothing changed: {e}")).into())
+        }
     }
     let Some(e) = written else {
         writeln!(out, "Dismissed #{id}.")?;
@@ -157,7 +188,7 @@ fn handle(config: &Config, store: &mut Store, command: InboxCommand) -> anyhow::
         InboxCommand::Add { entry, .. } => {
             let title = advisor.entry(entry).map_or(entry.as_str(), |x| &x.title);
             writeln!(
-            out,
+                out,
                 "Added to ‘{title}’ — {} ({}:{}).",
                 advisor.outcome(&e.question, entry).describe(),
                 e.file.display(),
@@ -172,7 +203,10 @@ fn handle(config: &Config, store: &mut Store, command: InboxCommand) -> anyhow::
             e.line
         )?,
     }
-    writeln!(out, "A running bot reloads it by itself (or send /reload); `hitbot inbox undo` takes it back.")?;
+    writeln!(
+        out,
+        "A running bot reloads it by itself (or send /reload); `hitbot inbox undo` takes it back."
+    )?;
     Ok(())
 }
 
@@ -194,7 +228,11 @@ fn undo(store: &mut Store) -> anyhow::Result<()> {
             action.item,
             c.file.display()
         )?,
-        None => writeln!(out, "Undone: #{} is new again (it was {what}).", action.item)?,
+        None => writeln!(
+            out,
+            "Undone: #{} is new again (it was {what}).",
+            action.item
+        )?,
     }
     Ok(())
 }

@@ -138,7 +138,9 @@ fn edited(call: &Call) -> i64 {
 }
 
 fn comments(text: &str) -> Vec<&str> {
-    text.lines().filter(|l| l.trim_start().starts_with('#')).collect()
+    text.lines()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect()
 }
 
 fn is_decline(text: &str) -> bool {
@@ -169,9 +171,9 @@ async fn a_declined_question_is_taught_in_two_taps_and_undone_byte_for_byte() {
     s.api.press(ADMIN, item.message_id(), &add);
     let added = s.edit(1).await;
     assert!(
-        added
-            .text()
-            .contains(&format!("Added to ‘{TITLE}’ — now answered with confidence")),
+        added.text().contains(&format!(
+            "Added to ‘{TITLE}’ — now answered with confidence"
+        )),
         "{}",
         added.text()
     );
@@ -186,10 +188,7 @@ async fn a_declined_question_is_taught_in_two_taps_and_undone_byte_for_byte() {
     assert!(line.contains(QUESTION), "{line}");
     assert_eq!(comments(&before), comments(&after));
     assert!(!comments(&before).is_empty());
-    assert_eq!(
-        s.item(QUESTION).status,
-        Status::Added(ENTRY.to_string())
-    );
+    assert_eq!(s.item(QUESTION).status, Status::Added(ENTRY.to_string()));
 
     // The same user question is now answered from that entry.
     s.api.say(USER, QUESTION);
@@ -204,7 +203,11 @@ async fn a_declined_question_is_taught_in_two_taps_and_undone_byte_for_byte() {
     s.api.press(ADMIN, edited(&added), &undo);
     let undone = s.edit(2).await;
     assert!(undone.text().contains("Undone"), "{}", undone.text());
-    assert!(undone.all_buttons().contains(&add), "{:?}", undone.buttons());
+    assert!(
+        undone.all_buttons().contains(&add),
+        "{:?}",
+        undone.buttons()
+    );
     assert_eq!(s.file(FILE), original);
     assert_eq!(s.item(QUESTION).status, Status::New);
     // Pressed again: refused, nothing changes.
@@ -218,7 +221,11 @@ async fn a_declined_question_is_taught_in_two_taps_and_undone_byte_for_byte() {
                 .cloned()
         })
         .await;
-    assert!(again.text().starts_with("<b>Nothing changed</b>"), "{}", again.text());
+    assert!(
+        again.text().starts_with("<b>Nothing changed</b>"),
+        "{}",
+        again.text()
+    );
     assert_eq!(s.file(FILE), original);
 }
 
@@ -282,13 +289,18 @@ async fn refused_edits_say_why_and_change_nothing() {
     assert!(dup.text().contains(FILE), "{}", dup.text());
 
     // An entry that was removed (or renamed) since the list was shown.
-    s.api.press(ADMIN, message, &format!("i:a:{id}:no-such-entry"));
+    s.api
+        .press(ADMIN, message, &format!("i:a:{id}:no-such-entry"));
     refusal(&s.api, "there is no entry `no-such-entry`").await;
 
     // A folder that would fail `hitbot check`: someone saved a broken file meanwhile.
     record(&s.store, "can a HIT work nights", EventKind::Declined);
     let other = s.item("can a HIT work nights").id;
-    std::fs::write(s.knowledge.join("zz-draft.toml"), "[[entry]]\nid = \"Bad Id\"\n").unwrap();
+    std::fs::write(
+        s.knowledge.join("zz-draft.toml"),
+        "[[entry]]\nid = \"Bad Id\"\n",
+    )
+    .unwrap();
     let untouched_with_draft = snapshot(&s.knowledge);
     s.api.press(ADMIN, message, &format!("i:a:{other}:{ENTRY}"));
     let broken = refusal(&s.api, "would not pass `hitbot check`").await;
@@ -303,7 +315,7 @@ async fn refused_edits_say_why_and_change_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn inbox_commands_and_buttons_do_nothing_for_others() {
+async fn others_get_nothing_from_the_inbox_and_admins_page_through_it() {
     let s = start("inbox-forged").await;
     record(&s.store, "can a HIT work nights", EventKind::Declined);
     let id = s.item("can a HIT work nights").id;
@@ -327,7 +339,9 @@ async fn inbox_commands_and_buttons_do_nothing_for_others() {
         s.api.press(SOMEONE, 1, data);
         let reply = s.api.wait_for_replies(SOMEONE, n + 2).await.remove(n + 1);
         assert!(
-            reply.text().starts_with("Sorry, that topic is not available any more"),
+            reply
+                .text()
+                .starts_with("Sorry, that topic is not available any more"),
             "{data}: {}",
             reply.text()
         );
@@ -335,19 +349,74 @@ async fn inbox_commands_and_buttons_do_nothing_for_others() {
     assert_eq!(snapshot(&s.knowledge), untouched);
     assert_eq!(s.item("can a HIT work nights").status, Status::New);
     assert!(s.api.calls_of("editMessageText").is_empty());
+
+    // The admin pages through seven items: five, then "more ▸" for the last two.
+    for n in 1..=6 {
+        record(
+            &s.store,
+            &format!("zebra question number {n}"),
+            EventKind::Declined,
+        );
+    }
+    s.api.say(ADMIN, "/inbox");
+    let first = s.api.wait_for_replies(ADMIN, 7).await;
+    assert!(
+        first[0].text().contains("Inbox: 7 new questions"),
+        "{}",
+        first[0].text()
+    );
+    assert!(
+        first[6].text().contains("More questions are waiting"),
+        "{}",
+        first[6].text()
+    );
+    assert_eq!(first[6].all_buttons(), vec!["i:m:5".to_string()]);
+    s.api.press(ADMIN, first[6].message_id(), "i:m:5");
+    let next = s.api.wait_for_replies(ADMIN, 9).await;
+    let shown: Vec<&str> = first[1..6]
+        .iter()
+        .chain(&next[7..9])
+        .map(|c| c.text())
+        .collect();
+    for n in 1..=6 {
+        let q = format!("zebra question number {n}");
+        assert_eq!(
+            shown.iter().filter(|t| t.contains(&q)).count(),
+            1,
+            "{q}: {shown:?}"
+        );
+    }
+    assert!(next[8].all_buttons().iter().any(|d| d.starts_with("i:d:")));
+    // Nothing after the last page: the next message in the chat is the reply to the next command.
+    s.api.say(ADMIN, "/unanswered");
+    let after = s.api.wait_for_replies(ADMIN, 10).await.remove(9);
+    assert!(
+        after.text().contains("Most frequent unanswered"),
+        "{}",
+        after.text()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_covered_and_dismiss_leave_the_new_list() {
     let s = start("inbox-scope").await;
     record(&s.store, "can a HIT work nights", EventKind::Declined);
-    record(&s.store, "what does the RHIT exam cost in Ohio", EventKind::Declined);
+    record(
+        &s.store,
+        "what does the RHIT exam cost in Ohio",
+        EventKind::Declined,
+    );
     let scope = s.file("scope.toml");
 
     let item = s.inbox_item("what does the RHIT exam cost in Ohio").await;
-    s.api.press(ADMIN, item.message_id(), &button(&item, "i:n:"));
+    s.api
+        .press(ADMIN, item.message_id(), &button(&item, "i:n:"));
     let done = s.edit(1).await;
-    assert!(done.text().contains("Recorded as not covered"), "{}", done.text());
+    assert!(
+        done.text().contains("Recorded as not covered"),
+        "{}",
+        done.text()
+    );
     assert!(done.text().contains("scope.toml"), "{}", done.text());
     let (before, after) = (
         String::from_utf8(scope).unwrap(),
@@ -356,9 +425,14 @@ async fn not_covered_and_dismiss_leave_the_new_list() {
     assert!(one_added_line(&before, &after).contains("what does the RHIT exam cost in Ohio"));
 
     let item = s.inbox_item("can a HIT work nights").await;
-    s.api.press(ADMIN, item.message_id(), &button(&item, "i:d:"));
+    s.api
+        .press(ADMIN, item.message_id(), &button(&item, "i:d:"));
     let dismissed = s.edit(2).await;
-    assert!(dismissed.text().contains("Dismissed"), "{}", dismissed.text());
+    assert!(
+        dismissed.text().contains("Dismissed"),
+        "{}",
+        dismissed.text()
+    );
     assert_eq!(s.item("can a HIT work nights").status, Status::Dismissed);
     assert_eq!(
         s.item("what does the RHIT exam cost in Ohio").status,

@@ -261,7 +261,9 @@ fn line_of_item(text: &str, item: Option<&Item>, i: usize) -> usize {
     item.and_then(Item::as_array)
         .and_then(|a| a.get(i))
         .and_then(Value::span)
-        .map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+        .map_or(0, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        })
 }
 
 /// Appends a string to a list as its own line when the list is written one item per line (the
@@ -315,10 +317,7 @@ fn write_checked(
     }
     write_atomic(path, after.as_bytes())?;
     let line = first_changed_line(&before, &after);
-    log::info!(
-        "knowledge: added {question:?} at {}:{line}",
-        path.display()
-    );
+    log::info!("knowledge: added {question:?} at {}:{line}", path.display());
     Ok(Edit {
         file: path.to_path_buf(),
         before: before.into_bytes(),
@@ -484,8 +483,13 @@ source = "Guide"
     #[test]
     fn a_question_is_one_added_line_and_keeps_every_comment() {
         let dir = folder();
-        let edit = add_question(dir.path(), "salary", "  what do HITs\nmake per year? ", &load_check)
-            .unwrap();
+        let edit = add_question(
+            dir.path(),
+            "salary",
+            "  what do HITs\nmake per year? ",
+            &load_check,
+        )
+        .unwrap();
         let after = std::fs::read_to_string(dir.path().join("salary.toml")).unwrap();
         assert_eq!(after.as_bytes(), edit.after.as_slice());
         assert_eq!(edit.before, SALARY.as_bytes());
@@ -497,7 +501,11 @@ source = "Guide"
         let (k, problems) = Knowledge::load(dir.path(), 700);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(
-            k.get("salary").unwrap().questions.last().map(String::as_str),
+            k.get("salary")
+                .unwrap()
+                .questions
+                .last()
+                .map(String::as_str),
             Some("what do HITs make per year?")
         );
         // No temporary file is left beside it.
@@ -529,7 +537,10 @@ source = "Guide"
     #[test]
     fn duplicates_are_refused_in_any_entry_as_normalised() {
         let dir = folder();
-        for (id, q) in [("salary", "HIT Salary?!"), ("skills", "how much do hits make")] {
+        for (id, q) in [
+            ("salary", "HIT Salary?!"),
+            ("skills", "how much do hits make"),
+        ] {
             match add_question(dir.path(), id, q, &load_check) {
                 Err(EditError::Duplicate { id, line, .. }) => {
                     assert_eq!(id, "salary");
@@ -597,7 +608,10 @@ source = "Guide"
         // Undone already: the file no longer holds the edit.
         assert!(matches!(edit.undo(), Err(EditError::Changed { .. })));
         let edit = add_question(dir.path(), "salary", "hit wages", &load_check).unwrap();
-        let touched = format!("{}\n# edited by hand\n", String::from_utf8_lossy(&edit.after));
+        let touched = format!(
+            "{}\n# edited by hand\n",
+            String::from_utf8_lossy(&edit.after)
+        );
         std::fs::write(&path, &touched).unwrap();
         assert!(matches!(edit.undo(), Err(EditError::Changed { .. })));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), touched);
@@ -629,8 +643,13 @@ source = "Guide"
             for i in 0..8 {
                 let dir = dir.path();
                 s.spawn(move || {
-                    add_question(dir, "salary", &format!("parallel question {i}"), &load_check)
-                        .unwrap();
+                    add_question(
+                        dir,
+                        "salary",
+                        &format!("parallel question {i}"),
+                        &load_check,
+                    )
+                    .unwrap();
                 });
             }
         });

@@ -464,11 +464,19 @@ mod tests {
             declined("How much do HITs make?", 10),
             declined("how much do hits make", 30),
             miss(EventKind::LowConfidence, "HOW MUCH do HITs make!!", 20),
-            miss(EventKind::Feedback { up: false }, "how much do HITs make", 40),
+            miss(
+                EventKind::Feedback { up: false },
+                "how much do HITs make",
+                40,
+            ),
             declined("what is a nurse", 50),
             // Not misses: answered, 👍, a vote on an unknown question.
             miss(EventKind::Answered, "how much do HITs make", 60),
-            miss(EventKind::Feedback { up: true }, "how much do HITs make", 70),
+            miss(
+                EventKind::Feedback { up: true },
+                "how much do HITs make",
+                70,
+            ),
             miss(EventKind::Feedback { up: false }, "", 80),
         ])
         .unwrap();
@@ -478,7 +486,10 @@ mod tests {
         assert_eq!(top.normalized, "how much do hits make");
         assert_eq!(top.count, 4);
         assert_eq!(top.example, "how much do HITs make");
-        assert_eq!((top.first_seen, top.last_seen), (unix_seconds(at(10)), unix_seconds(at(40))));
+        assert_eq!(
+            (top.first_seen, top.last_seen),
+            (unix_seconds(at(10)), unix_seconds(at(40)))
+        );
         assert_eq!(top.status, Status::New);
         assert_eq!(items[1].count, 1);
         // Paging.
@@ -551,7 +562,10 @@ mod tests {
         assert_eq!(back[0].id, added);
         assert_eq!(back[0].count, 3);
         assert_eq!(back[0].came_back_from.as_deref(), Some("salary"));
-        assert_eq!(get(&s, dismissed).unwrap().unwrap().status, Status::Dismissed);
+        assert_eq!(
+            get(&s, dismissed).unwrap().unwrap().status,
+            Status::Dismissed
+        );
         // It can be handled again.
         handle(&mut s, added, &Status::NotCovered, None, at(12)).unwrap();
         assert_eq!(get(&s, added).unwrap().unwrap().status, Status::NotCovered);
@@ -567,8 +581,14 @@ mod tests {
             before: b"old".to_vec(),
             after: b"new".to_vec(),
         };
-        let first = handle(&mut s, id, &Status::Added("salary".into()), Some(&change), at(2))
-            .unwrap();
+        let first = handle(
+            &mut s,
+            id,
+            &Status::Added("salary".into()),
+            Some(&change),
+            at(2),
+        )
+        .unwrap();
         let last = action(&s, None).unwrap().unwrap();
         assert_eq!(last.id, first);
         assert_eq!(last.change.as_ref(), Some(&change));
@@ -577,7 +597,10 @@ mod tests {
         assert_eq!(undone.change, Some(change));
         let item = get(&s, id).unwrap().unwrap();
         assert_eq!((item.status, item.came_back_from), (Status::New, None));
-        assert!(matches!(undo(&mut s, first), Err(InboxError::Undone { .. })));
+        assert!(matches!(
+            undo(&mut s, first),
+            Err(InboxError::Undone { .. })
+        ));
         assert_eq!(action(&s, None).unwrap(), None);
         // Undone, the item is new again and can be handled again.
         handle(&mut s, id, &Status::Dismissed, None, at(3)).unwrap();
@@ -595,9 +618,14 @@ mod tests {
             after: b"ab".to_vec(),
         };
         // A refused edit leaves the item new.
-        let refused = apply(&mut s, id, &Status::NotCovered, at(2), |_| {
-            Err(std::io::Error::other("duplicate"))
-        }, |_| panic!("nothing to revert"));
+        let refused = apply(
+            &mut s,
+            id,
+            &Status::NotCovered,
+            at(2),
+            |_| Err(std::io::Error::other("duplicate")),
+            |_| panic!("nothing to revert"),
+        );
         assert!(matches!(refused, Err(ApplyError::Edit(_))));
         assert_eq!(get(&s, id).unwrap().unwrap().status, Status::New);
         // Someone else handles the item while the edit is written: the edit is reverted.
@@ -618,14 +646,25 @@ mod tests {
         );
         assert!(matches!(
             beaten,
-            Err(ApplyError::Inbox(InboxError::Handled { status: Status::Dismissed, .. }))
+            Err(ApplyError::Inbox(InboxError::Handled {
+                status: Status::Dismissed,
+                ..
+            }))
         ));
         assert_eq!(reverted, vec![change.clone()]);
         // Not new: refused before editing.
-        let again = apply(&mut s, id, &Status::NotCovered, at(4), |_| -> Result<_, std::io::Error> {
-            panic!("no edit for a handled item")
-        }, |_| {});
-        assert!(matches!(again, Err(ApplyError::Inbox(InboxError::Handled { .. }))));
+        let again = apply(
+            &mut s,
+            id,
+            &Status::NotCovered,
+            at(4),
+            |_| -> Result<_, std::io::Error> { panic!("no edit for a handled item") },
+            |_| {},
+        );
+        assert!(matches!(
+            again,
+            Err(ApplyError::Inbox(InboxError::Handled { .. }))
+        ));
     }
 
     #[test]
@@ -640,7 +679,9 @@ mod tests {
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        assert!(!columns.iter().any(|c| c.contains("chat") || c.contains("user")));
+        assert!(!columns
+            .iter()
+            .any(|c| c.contains("chat") || c.contains("user")));
     }
 
     #[test]
@@ -665,7 +706,12 @@ mod tests {
         let items = new_items(&s, 0, 10).unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(
-            (items[0].count, items[0].example.as_str(), items[0].first_seen, items[0].last_seen),
+            (
+                items[0].count,
+                items[0].example.as_str(),
+                items[0].first_seen,
+                items[0].last_seen
+            ),
             (2, "hit pay", 100, 101)
         );
     }

@@ -186,16 +186,14 @@ fn act(handle: &AdvisorHandle, path: &Path, press: InboxPress) -> Done {
             },
             revert,
         ),
-        InboxPress::Dismiss(item) => {
-            inbox::apply(
-                &mut store,
-                *item,
-                &Status::Dismissed,
-                now,
-                |_| Ok::<_, EditError>(None),
-                revert,
-            )
-        }
+        InboxPress::Dismiss(item) => inbox::apply(
+            &mut store,
+            *item,
+            &Status::Dismissed,
+            now,
+            |_| Ok::<_, EditError>(None),
+            revert,
+        ),
         InboxPress::Undo(action) => return undo(handle, &mut store, *action),
         InboxPress::More(_) => return Done::Refused("nothing to do".into()),
     };
@@ -311,8 +309,10 @@ fn revert(c: &FileChange) {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// An item as a message: the question, how often and when, where it came back from, the
@@ -432,14 +432,28 @@ mod tests {
             },
         ];
         let m = item_message(&item(), &suggestions, None);
-        assert!(m.html.contains("<b>“HIT pay &lt;per&gt; hour?”</b>"), "{}", m.html);
-        assert!(m.plain.contains("3× · last 2023-11-14 22:13 UTC"), "{}", m.plain);
+        assert!(
+            m.html.contains("<b>“HIT pay &lt;per&gt; hour?”</b>"),
+            "{}",
+            m.html
+        );
+        assert!(
+            m.plain.contains("3× · last 2023-11-14 22:13 UTC"),
+            "{}",
+            m.plain
+        );
         assert!(m.plain.contains("Came back: it was added to salary"));
-        assert!(m.plain.contains("Closest: Hourly pay 0.48 · What HITs earn 0.41"));
+        assert!(m
+            .plain
+            .contains("Closest: Hourly pay 0.48 · What HITs earn 0.41"));
         let rows: Vec<Vec<(&str, &str)>> = m
             .keyboard
             .iter()
-            .map(|r| r.iter().map(|b| (b.text.as_str(), b.data.as_str())).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|b| (b.text.as_str(), b.data.as_str()))
+                    .collect()
+            })
             .collect();
         assert_eq!(
             rows,
