@@ -1,4 +1,4 @@
-//! The command line: definition and glue. Every command that answers goes through `Advisor`.
+//! The command line: definition and glue (`inbox.rs` holds `hitbot inbox`). Every command that answers goes through `Advisor`.
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -17,6 +17,7 @@ use hitbot_store::report;
 use hitbot_telegram::TOKEN_ENV;
 
 use crate::config::{Config, CONFIG_ENV};
+use crate::inbox::{self, InboxCommand};
 use crate::{bench, chat, render};
 
 /// Prints a line on stdout; an error (e.g. a closed pipe: `hitbot export | head`) is returned, not a
@@ -103,6 +104,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The inbox of misses, most frequent first, with the closest entries; or handle one of them.
+    Inbox {
+        #[command(subcommand)]
+        action: Option<InboxCommand>,
+        /// Items to list.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
     /// Measure answer latency (p50/p90/p99), start-up time and memory on a mixed question list.
     Bench {
         /// Times to answer the whole question list.
@@ -153,6 +162,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Export => return export(&config),
         Command::Report { since, top, json } => return show_report(&config, since, top, json),
         Command::Chart(chart) => return draw_chart(&config, chart),
+        Command::Inbox { action, top } => return inbox::run(&config, action, top),
         _ => {}
     }
     // Before opening anything: a missing token or a bad proxy is said at once.
@@ -267,6 +277,7 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         | Command::Index
         | Command::Export
         | Command::Chart(_)
+        | Command::Inbox { .. }
         | Command::Report { .. } => {
             unreachable!("handled above")
         }
@@ -412,10 +423,26 @@ fn show_report(config: &Config, since: Duration, top: usize, json: bool) -> anyh
         Err(e) => return Err(e.into()),
     };
     let report = report::build(&store, from, top)?;
+    // The inbox as it stands (not limited to the period): what is left to handle.
+    let counts = hitbot_store::inbox::counts(&store)?;
     if json {
-        say(format_args!("{}", serde_json::to_string_pretty(&report)?))?;
+        #[derive(Serialize)]
+        struct WithInbox<'a> {
+            #[serde(flatten)]
+            report: &'a report::Report,
+            inbox: hitbot_store::inbox::Counts,
+        }
+        let full = WithInbox {
+            report: &report,
+            inbox: counts,
+        };
+        say(format_args!("{}", serde_json::to_string_pretty(&full)?))?;
     } else {
         put(format_args!("{}", report::render_text(&report)))?;
+        say(format_args!(
+            "\nInbox (hitbot inbox): {} new, {} added, {} not covered, {} dismissed",
+            counts.new, counts.added, counts.not_covered, counts.dismissed
+        ))?;
     }
     Ok(())
 }

@@ -3,13 +3,14 @@
 //! config, missing or refused token, a bad argument file), 1 anything else.
 //!
 //! The work happens in the crates under `crates/`; this binary is the command line (`cli`), the
-//! terminal chat (`chat`), plain-text rendering (`render`), `hitbot bench` and the composition of
-//! every crate's config section (`config`).
+//! terminal chat (`chat`), plain-text rendering (`render`), `hitbot bench`, `hitbot inbox` (`inbox`)
+//! and the composition of every crate's config section (`config`).
 
 mod bench;
 mod chat;
 mod cli;
 mod config;
+mod inbox;
 mod render;
 
 use std::process::ExitCode;

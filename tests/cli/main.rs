@@ -6,6 +6,7 @@ mod chart;
 mod chat;
 mod cli;
 mod common;
+mod inbox;
 mod knowledge;
 #[cfg(unix)]
 mod process;

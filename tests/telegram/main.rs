@@ -6,5 +6,6 @@ mod charts;
 mod conversation;
 mod faults;
 mod format_fuzz;
+mod inbox;
 mod logs;
 mod ops;

@@ -4,7 +4,8 @@
 //! stage (`semantic`: the sentence-embedding model, the only code that knows candle; `fusion`: one
 //! calibrated confidence from both stages), the advisor
 //! (answer or decline, related entries, "did you mean", follow-ups, long messages), small talk,
-//! per-chat conversation memory, hot reload of the knowledge and the evaluation of question files.
+//! per-chat conversation memory, hot reload of the knowledge, the evaluation of question files and
+//! what the operator's inbox needs (`teach`: suggestions, the edit check, the outcome of an edit).
 //! Replies are plain data; rendering belongs to the front ends. No teloxide, no SQLite, no tokio.
 
 pub mod advisor;
@@ -18,7 +19,9 @@ pub mod search;
 #[cfg(feature = "semantic")]
 pub mod semantic;
 pub mod smalltalk;
+pub mod teach;
 
 pub use advisor::{Advisor, AdvisorError, Candidate, EntryRef, Judged, Reply};
 pub use config::{AnswerConfig, EngineConfig, SemanticConfig};
 pub use reload::{AdvisorHandle, Reloaded};
+pub use teach::{Outcome, Suggestion};

@@ -58,6 +58,11 @@ impl AdvisorHandle {
         Ok(Reloaded::Swapped { entries })
     }
 
+    /// The settings advisors are opened with (the knowledge folder, for edits and their check).
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
     /// The fingerprint of the knowledge folder as it is on disk now.
     pub fn disk_fingerprint(&self) -> Option<String> {
         hitbot_knowledge::fingerprint(&self.config.knowledge_dir).ok()

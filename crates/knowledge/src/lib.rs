@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use toml::de::DeTable;
 
+pub mod edit;
 mod fingerprint;
 pub mod spelling;
 pub mod toml_read;
@@ -259,6 +260,31 @@ impl Knowledge {
     pub fn get(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
     }
+}
+
+/// A question as the operator's tools compare it (the store's report and inbox group by it; edits
+/// refuse a question already there by it): lowercase, apostrophes dropped ("what's" = "whats"), other
+/// punctuation and symbols as spaces, whitespace collapsed.
+pub fn normalize(question: &str) -> String {
+    let mut out = String::with_capacity(question.len());
+    let mut space = false;
+    // Lowercase first: a few letters lowercase to a letter and a combining mark ("İ"), and the
+    // result must be a fixed point.
+    for c in question.to_lowercase().chars() {
+        if c == '\'' || c == '\u{2019}' {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        } else {
+            space = true;
+        }
+    }
+    out
 }
 
 /// The `*.toml` files of the knowledge folder, sorted by name so loading is deterministic.

@@ -7,6 +7,8 @@
 //! batches, one transaction each. When the queue is full the event is dropped with a warning, so a
 //! slow disk slows nobody's answer and memory stays bounded. By default no chat id is stored (no user
 //! ids or names ever are); `[store] keep_chat_id = true` keeps the chat id.
+//!
+//! The same writes keep the operator's [`inbox`] of misses up to date.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +22,7 @@ use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 pub use config::StoreConfig;
 
 mod config;
+pub mod inbox;
 pub mod report;
 
 /// The schema, one step per version; `PRAGMA user_version` says how many steps a file has had.
@@ -42,6 +45,47 @@ const MIGRATIONS: &[&str] = &["
         n    INTEGER NOT NULL,
         PRIMARY KEY (hour, kind)
     ) WITHOUT ROWID;
+", "
+    -- The inbox (see inbox.rs): misses grouped by their normalised text, kept by `insert`.
+    CREATE TABLE inbox (
+        id         INTEGER PRIMARY KEY,
+        normalized TEXT NOT NULL UNIQUE,
+        example    TEXT NOT NULL,       -- the most recent wording
+        count      INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,    -- unix seconds
+        last_seen  INTEGER NOT NULL,
+        entry      TEXT,                -- of the most recent miss
+        confidence REAL NOT NULL,       -- of the most recent miss
+        status     TEXT NOT NULL DEFAULT 'new',  -- new | added | not_covered | dismissed
+        target     TEXT,                -- the entry it was added to
+        handled_at INTEGER              -- unix seconds
+    );
+    CREATE INDEX inbox_status ON inbox (status, count);
+    CREATE TABLE inbox_actions (
+        id              INTEGER PRIMARY KEY,
+        at              INTEGER NOT NULL,
+        item            INTEGER NOT NULL REFERENCES inbox (id),
+        status          TEXT NOT NULL,  -- what the item became
+        target          TEXT,
+        file            TEXT,           -- the knowledge file edited; NULL: none
+        before          BLOB,           -- its bytes before and after the edit, for undo
+        after           BLOB,
+        prev_target     TEXT,           -- the item's state before (its status was new)
+        prev_handled_at INTEGER,
+        undone          INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO inbox (normalized, example, count, first_seen, last_seen, entry, confidence)
+    SELECT g.normalized,
+           (SELECT question FROM events e WHERE e.normalized = g.normalized
+              AND e.kind IN ('declined', 'low_confidence', 'down') ORDER BY at DESC, id DESC LIMIT 1),
+           g.n, g.first, g.last,
+           (SELECT entry FROM events e WHERE e.normalized = g.normalized
+              AND e.kind IN ('declined', 'low_confidence', 'down') ORDER BY at DESC, id DESC LIMIT 1),
+           (SELECT confidence FROM events e WHERE e.normalized = g.normalized
+              AND e.kind IN ('declined', 'low_confidence', 'down') ORDER BY at DESC, id DESC LIMIT 1)
+    FROM (SELECT normalized, COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last FROM events
+          WHERE kind IN ('declined', 'low_confidence', 'down') AND normalized <> ''
+          GROUP BY normalized) AS g;
 "];
 
 /// Longest question text kept, in characters (Telegram allows 4096; the report needs far less).
@@ -164,29 +208,8 @@ pub trait EventSink: Send + Sync {
     fn record(&self, event: Event);
 }
 
-/// The question as the report groups it: lowercase, apostrophes dropped ("what's" = "whats"), other
-/// punctuation and symbols as spaces, whitespace collapsed.
-pub fn normalize(question: &str) -> String {
-    let mut out = String::with_capacity(question.len());
-    let mut space = false;
-    // Lowercase first: a few letters lowercase to a letter and a combining mark ("İ"), and the
-    // result must be a fixed point.
-    for c in question.to_lowercase().chars() {
-        if c == '\'' || c == '\u{2019}' {
-            continue;
-        }
-        if c.is_alphanumeric() {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.push(c);
-        } else {
-            space = true;
-        }
-    }
-    out
-}
+/// The question as the report and the inbox group it (the knowledge's one `normalize`).
+pub use hitbot_knowledge::normalize;
 
 /// Unix seconds (0 before 1970).
 pub fn unix_seconds(t: SystemTime) -> i64 {
@@ -304,6 +327,7 @@ impl Store {
                     continue;
                 }
                 let question: String = e.question.chars().take(MAX_QUESTION_CHARS).collect();
+                let normalized = normalize(&question);
                 let confidence = if e.confidence.is_finite() {
                     e.confidence as f64
                 } else {
@@ -315,12 +339,22 @@ impl Store {
                         e.kind.code(),
                         e.chat_type,
                         question,
-                        normalize(&question),
+                        normalized,
                         e.entry,
                         confidence,
                         e.chat_id
                     ])
                     .map_err(err)?;
+                if inbox::MISS_KINDS.contains(&e.kind.code()) {
+                    inbox::record_miss(
+                        &tx,
+                        (&normalized, &question),
+                        at,
+                        e.entry.as_deref(),
+                        confidence,
+                    )
+                    .map_err(err)?;
+                }
             }
         }
         tx.commit().map_err(err)

@@ -5,6 +5,7 @@
 //!   number of entries, or with every `file:line` problem while the old knowledge keeps serving.
 //! * `/stats [7d]`: the operator report (`hitbot report`) over the store; `/unanswered [7d]` its
 //!   list of the most frequent unanswered questions.
+//! * `/inbox`: the misses with one-tap fixes (`inbox.rs`).
 //!
 //! Replies are escaped and sent as `<pre>` blocks, split like any long message.
 
@@ -41,6 +42,7 @@ pub async fn run(
         AdminCommand::Stats | AdminCommand::Unanswered => {
             report(app.store_path.clone(), command, args).await
         }
+        AdminCommand::Inbox => return super::inbox::show(app, chat, 0).await,
     };
     app.outbox.send(OutMessage::new(chat, &rendered, reply_to));
 }

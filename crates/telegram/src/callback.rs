@@ -12,6 +12,13 @@
 //! | `t`           | show the topic menu                   |
 //! | `c:<key>`     | compare the career path with key `<key>` with… (the second is asked for) |
 //! | `c:<a>:<b>`   | compare the career paths with keys `<a>` and `<b>` |
+//! | `i:a:<n>:<id>` | inbox (admins): add item `<n>`'s question to entry `<id>` |
+//! | `i:n:<n>`, `i:d:<n>` | inbox: mark item `<n>` not covered, dismiss it |
+//! | `i:u:<n>`     | inbox: undo action `<n>`                |
+//! | `i:m:<n>`     | inbox: the next page, from position `<n>` |
+//!
+//! Inbox items and actions are named by their store ids (numbers), so an add button fits an entry
+//! id of 40 characters. Whoever presses them, the handlers act only for `[telegram] admins`.
 //!
 //! Entry ids may be 40 characters long, so two of them do not fit one button: a comparison names its
 //! paths by [`PathKey`], a short stable hash of the entry id, which the handlers look up among the
@@ -69,6 +76,23 @@ pub enum Callback {
     CompareFirst(PathKey),
     /// Compare two career paths.
     Compare(PathKey, PathKey),
+    /// An inbox button (admins only).
+    Inbox(InboxPress),
+}
+
+/// What an inbox button asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxPress {
+    /// Add the item's question to an entry's `questions`.
+    Add { item: i64, entry: String },
+    /// Record the item's question as not covered (`scope.toml`).
+    NotCovered(i64),
+    /// Nothing to do.
+    Dismiss(i64),
+    /// Undo an action.
+    Undo(i64),
+    /// The next page of the inbox, from this position.
+    More(usize),
 }
 
 impl Callback {
@@ -83,6 +107,13 @@ impl Callback {
             Callback::Topics => "t".to_string(),
             Callback::CompareFirst(key) => format!("c:{key}"),
             Callback::Compare(a, b) => format!("c:{a}:{b}"),
+            Callback::Inbox(press) => match press {
+                InboxPress::Add { item, entry } => format!("i:a:{item}:{entry}"),
+                InboxPress::NotCovered(item) => format!("i:n:{item}"),
+                InboxPress::Dismiss(item) => format!("i:d:{item}"),
+                InboxPress::Undo(action) => format!("i:u:{action}"),
+                InboxPress::More(offset) => format!("i:m:{offset}"),
+            },
         };
         (!data.is_empty() && data.len() <= MAX_CALLBACK_DATA).then_some(data)
     }
@@ -101,6 +132,27 @@ impl Callback {
                 None => PathKey::parse(rest).map(Callback::CompareFirst),
             };
         }
+        if let Some(rest) = data.strip_prefix("i:") {
+            let (kind, rest) = rest.split_once(':')?;
+            let press = match kind {
+                "a" => {
+                    let (item, entry) = rest.split_once(':')?;
+                    if !valid_id(entry) {
+                        return None;
+                    }
+                    InboxPress::Add {
+                        item: number(item)?,
+                        entry: entry.to_string(),
+                    }
+                }
+                "n" => InboxPress::NotCovered(number(rest)?),
+                "d" => InboxPress::Dismiss(number(rest)?),
+                "u" => InboxPress::Undo(number(rest)?),
+                "m" => InboxPress::More(usize::try_from(number(rest)?).ok()?),
+                _ => return None,
+            };
+            return Some(Callback::Inbox(press));
+        }
         if let Some(rest) = data.strip_prefix("f:") {
             let (sign, id) = rest.split_once(':')?;
             let helpful = match sign {
@@ -115,6 +167,12 @@ impl Callback {
         }
         None
     }
+}
+
+/// A store id as we write it: 1-18 decimal digits, nothing else.
+fn number(text: &str) -> Option<i64> {
+    let digits = !text.is_empty() && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
 }
 
 /// Entry ids are short lowercase slugs; anything else is not from us.
@@ -145,6 +203,14 @@ mod tests {
             Callback::Topics,
             Callback::CompareFirst(PathKey::of("path-coder")),
             Callback::Compare(PathKey::of("path-coder"), PathKey::of("path-data-analyst")),
+            Callback::Inbox(InboxPress::Add {
+                item: 12,
+                entry: "salary".into(),
+            }),
+            Callback::Inbox(InboxPress::NotCovered(3)),
+            Callback::Inbox(InboxPress::Dismiss(0)),
+            Callback::Inbox(InboxPress::Undo(99)),
+            Callback::Inbox(InboxPress::More(5)),
         ] {
             let data = c.encode().unwrap();
             assert!(data.len() <= MAX_CALLBACK_DATA);
@@ -162,6 +228,17 @@ mod tests {
         .encode()
         .unwrap();
         assert!(data.len() <= MAX_CALLBACK_DATA, "{}", data.len());
+    }
+
+    #[test]
+    fn an_inbox_add_fits_the_longest_entry_id() {
+        let add = Callback::Inbox(InboxPress::Add {
+            item: 999_999_999_999,
+            entry: "a".repeat(hitbot_knowledge::MAX_ID_LEN),
+        });
+        let data = add.encode().expect("fits");
+        assert!(data.len() <= MAX_CALLBACK_DATA, "{}", data.len());
+        assert_eq!(Callback::decode(&data), Some(add));
     }
 
     #[test]
@@ -221,6 +298,19 @@ mod tests {
             "c:+145594d64c427aa",
             "c:c145594d64c427aa:",
             "c:c145594d64c427aa:c145594d64c427aa:c145594d64c427aa",
+            // Forged or broken inbox data.
+            "i:",
+            "i:a:1",
+            "i:a:x:salary",
+            "i:a:1:Salary",
+            "i:a:-1:salary",
+            "i:a::salary",
+            "i:n:",
+            "i:n:+1",
+            "i:d:1 ",
+            "i:u:1e3",
+            "i:m:99999999999999999999",
+            "i:z:1",
         ] {
             assert_eq!(Callback::decode(data), None, "{data:?}");
         }

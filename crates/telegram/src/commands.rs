@@ -1,7 +1,7 @@
 //! The bot's commands: the menu set with `setMyCommands` and the `/help` list. The doc comment of
 //! each variant is its description. Names are lowercase (`/start`), as Telegram requires.
 //!
-//! The operators' commands (`/reload`, `/stats`, `/unanswered`) are [`AdminCommand`]s: not in the
+//! The operators' commands (`/reload`, `/stats`, `/unanswered`, `/inbox`) are [`AdminCommand`]s: not in the
 //! menu or the help, and for anyone not in `[telegram] admins` just unknown commands.
 
 use teloxide::macros::BotCommands;
@@ -40,6 +40,8 @@ pub enum AdminCommand {
     Stats,
     /// The most frequent questions the bot could not answer.
     Unanswered,
+    /// The inbox of misses, with one-tap fixes.
+    Inbox,
 }
 
 impl AdminCommand {
@@ -49,6 +51,7 @@ impl AdminCommand {
             "reload" => Some(AdminCommand::Reload),
             "stats" => Some(AdminCommand::Stats),
             "unanswered" => Some(AdminCommand::Unanswered),
+            "inbox" => Some(AdminCommand::Inbox),
             _ => None,
         }
     }

@@ -29,7 +29,7 @@ use teloxide::adaptors::throttle::{Limits, Settings};
 use teloxide::adaptors::Throttle;
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, AnswerInlineQuerySetters, EditMessageReplyMarkupSetters,
-    SendMessageSetters, SendPhotoSetters,
+    EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
 };
 use teloxide::prelude::*;
 use teloxide::types::{
@@ -188,6 +188,12 @@ enum Job {
         message: MessageId,
         keyboard: InlineKeyboardMarkup,
     },
+    /// A message's text and keyboard replaced (the inbox says what a button did).
+    EditText {
+        message: MessageId,
+        part: Part,
+        keyboard: Option<InlineKeyboardMarkup>,
+    },
 }
 
 enum Outcome {
@@ -271,6 +277,26 @@ impl Outbox {
         keyboard: InlineKeyboardMarkup,
     ) {
         self.enqueue(chat, Job::EditMarkup { message, keyboard });
+    }
+
+    /// Queues a change of a message the bot sent: its text becomes `rendered` (the first part, if
+    /// it is longer than a message) with its keyboard (none when empty).
+    pub fn edit_text(self: &Arc<Self>, chat: ChatId, message: MessageId, rendered: &Rendered) {
+        let Some(part) = format::split_rendered(rendered, format::MAX_MESSAGE_LEN)
+            .into_iter()
+            .next()
+        else {
+            return;
+        };
+        let keyboard = markup(&rendered.keyboard);
+        self.enqueue(
+            chat,
+            Job::EditText {
+                message,
+                part,
+                keyboard,
+            },
+        );
     }
 
     /// Answers a button press (stops the client's spinner), with a short retry.
@@ -382,6 +408,11 @@ impl Outbox {
                 Job::Message(m) => self.deliver(m).await,
                 Job::Photo(p) => self.deliver_photo(p).await,
                 Job::EditMarkup { message, keyboard } => self.edit(chat, message, keyboard).await,
+                Job::EditText {
+                    message,
+                    part,
+                    keyboard,
+                } => self.edit_text_now(chat, message, part, keyboard).await,
             };
             if let Outcome::Gone(reason) = outcome {
                 let mut dropped = 0;
@@ -602,6 +633,57 @@ impl Outbox {
                     describe(&e)
                 );
                 Outcome::Lost
+            }
+        }
+    }
+}
+
+impl Outbox {
+    /// `editMessageText` with the part's HTML, or its plain text if Telegram rejects the HTML.
+    async fn edit_text_now(
+        &self,
+        chat: ChatId,
+        message: MessageId,
+        part: Part,
+        keyboard: Option<InlineKeyboardMarkup>,
+    ) -> Outcome {
+        let mut html = true;
+        loop {
+            let text = if html { &part.html } else { &part.plain };
+            let result = retry(&self.side, "editMessageText", || {
+                let keyboard = keyboard.clone();
+                async move {
+                    with_api!(&self.api, |r| {
+                        let mut req = r
+                            .edit_message_text(chat, message, text.clone())
+                            .link_preview_options(no_preview());
+                        if html {
+                            req = req.parse_mode(ParseMode::Html);
+                        }
+                        if let Some(k) = keyboard {
+                            req = req.reply_markup(k);
+                        }
+                        req.await.map(drop)
+                    })
+                }
+            })
+            .await;
+            match result {
+                Ok(()) => return Outcome::Delivered,
+                Err(RequestError::Api(
+                    ApiError::MessageNotModified | ApiError::MessageToEditNotFound,
+                )) => return Outcome::Delivered,
+                Err(e) if html && matches!(classify(&e), Failure::BadHtml) => {
+                    log::error!(
+                        "chat {chat}: Telegram rejected our HTML ({}); editing as plain text",
+                        describe(&e)
+                    );
+                    html = false;
+                }
+                Err(e) => {
+                    log::warn!("chat {chat}: editMessageText failed: {}", describe(&e));
+                    return Outcome::Lost;
+                }
             }
         }
     }

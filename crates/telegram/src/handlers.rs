@@ -8,7 +8,8 @@
 //! * inline queries: up to 5 articles; the main topics for an empty query.
 //! * every update asks the [`AdvisorHandle`] for the advisor serving now (hot reload); messages and
 //!   button presses pass the per-user flood gate first; answers, declines and 👍/👎 are recorded in
-//!   the operator store ([`EventSink`]). Admin commands (`admin.rs`) are unknown commands to others.
+//!   the operator store ([`EventSink`]). Admin commands (`admin.rs`) are unknown commands to others,
+//!   and the inbox's buttons (`inbox.rs`) are unknown data to them.
 //!
 //! Edited messages and other update kinds are not handled (and so not requested from Telegram).
 
@@ -38,7 +39,7 @@ use super::delivery::{OutMessage, Outbox};
 use super::feedback::Asked;
 use super::flood::{FloodGate, Verdict};
 use super::format::{self, Rendered};
-use super::{admin, charts};
+use super::{admin, charts, inbox};
 
 /// Errors a handler may return (none expected: delivery problems are handled by the outbox).
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
@@ -269,6 +270,16 @@ async fn on_callback(app: Arc<App>, q: CallbackQuery) -> HandlerResult {
         (Some(Callback::Compare(a, b)), Some(chat)) => {
             app.outbox.answer_callback(q.id, None);
             charts::compare_pair(&app, &advisor, chat, a, b);
+        }
+        // Inbox buttons act for admins only; anyone else gets what unknown data gets.
+        (Some(Callback::Inbox(press)), Some(_)) if app.admins.contains(&(q.from.id.0 as i64)) => {
+            app.outbox.answer_callback(q.id.clone(), None);
+            let at = q
+                .message
+                .as_ref()
+                .and_then(|m| m.regular_message())
+                .map(|m| (m.chat.id, m.id));
+            inbox::press(&app, at, press).await;
         }
         (_, Some(chat)) => {
             app.outbox.answer_callback(q.id, Some(stale.into()));

@@ -11,6 +11,7 @@
 //! | `handlers.rs` | the dptree handler tree: what each update gets                         |
 //! | `charts.rs`   | the careers chart photo and `/compare`                                 |
 //! | `admin.rs`    | `/reload`, `/stats`, `/unanswered` for `[telegram] admins`             |
+//! | `inbox.rs`    | `/inbox` and its buttons: misses taught to the knowledge in one tap    |
 //! | `flood.rs`    | per-user flood control (pure)                                          |
 //! | `format.rs`   | HTML and plain rendering, splitting, keyboards as data (pure)          |
 //! | `callback.rs` | `callback_data` encoding, career-path keys (pure)                      |
@@ -30,6 +31,7 @@ mod feedback;
 mod flood;
 pub mod format;
 mod handlers;
+mod inbox;
 mod retry;
 mod secrets;
 

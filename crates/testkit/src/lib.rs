@@ -903,6 +903,40 @@ fn execute(shared: &Shared, method: &str, p: &Value) -> (u16, Value) {
                 None => api_error(400, "Bad Request: message to edit not found"),
             }
         }
+        "editMessageText" => {
+            let chat = p.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+            let id = p.get("message_id").and_then(Value::as_i64).unwrap_or(0);
+            let text = p.get("text").and_then(Value::as_str).unwrap_or("");
+            let visible = if p.get("parse_mode").and_then(Value::as_str) == Some("HTML") {
+                match parse_html(text) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        return api_error(400, &format!("Bad Request: can't parse entities: {e}"))
+                    }
+                }
+            } else {
+                text.to_string()
+            };
+            if visible.trim().is_empty() {
+                return api_error(400, "Bad Request: message text is empty");
+            }
+            if let Some(e) = check_keyboard(p.get("reply_markup")) {
+                return api_error(400, &e);
+            }
+            match s.messages.get_mut(&(chat, id)) {
+                Some(msg) => {
+                    msg["text"] = json!(visible);
+                    match p.get("reply_markup") {
+                        Some(m) => msg["reply_markup"] = m.clone(),
+                        None => {
+                            msg.as_object_mut().map(|o| o.remove("reply_markup"));
+                        }
+                    }
+                    ok(msg.clone())
+                }
+                None => api_error(400, "Bad Request: message to edit not found"),
+            }
+        }
         "answerCallbackQuery" => {
             let text = p.get("text").and_then(Value::as_str).unwrap_or("");
             if text.chars().count() > 200 {
