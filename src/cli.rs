@@ -405,33 +405,31 @@ fn show_report(config: &Config, since: Duration, top: usize, json: bool) -> anyh
     let from = std::time::SystemTime::now()
         .checked_sub(since)
         .unwrap_or(std::time::UNIX_EPOCH);
-    let store = match Store::open_existing(&config.store.path) {
-        Ok(s) => s,
-        Err(StoreError::Missing { .. }) if json => {
-            let report = report::empty(from);
-            say(format_args!("{}", serde_json::to_string_pretty(&report)?))?;
-            return Ok(());
+    #[derive(Serialize)]
+    struct WithInbox<'a> {
+        #[serde(flatten)]
+        report: &'a report::Report,
+        inbox: hitbot_store::inbox::Counts,
+    }
+    let (report, counts) = match Store::open_existing(&config.store.path) {
+        Ok(store) => {
+            let report = report::build(&store, from, top)?;
+            // The inbox as it stands (not limited to the period): what is left to handle.
+            let counts = hitbot_store::inbox::counts(&store)?;
+            (report, counts)
         }
-        Err(StoreError::Missing { path }) => {
+        Err(StoreError::Missing { path }) if !json => {
             say(format_args!(
                 "no events recorded yet ({} does not exist: the bot creates it when it starts)",
                 path.display()
             ))?;
             return Ok(());
         }
+        Err(StoreError::Missing { .. }) => (report::empty(from), Default::default()),
         Err(e @ StoreError::Newer { .. }) => return Err(MustFix(format!("report: {e}")).into()),
         Err(e) => return Err(e.into()),
     };
-    let report = report::build(&store, from, top)?;
-    // The inbox as it stands (not limited to the period): what is left to handle.
-    let counts = hitbot_store::inbox::counts(&store)?;
     if json {
-        #[derive(Serialize)]
-        struct WithInbox<'a> {
-            #[serde(flatten)]
-            report: &'a report::Report,
-            inbox: hitbot_store::inbox::Counts,
-        }
         let full = WithInbox {
             report: &report,
             inbox: counts,

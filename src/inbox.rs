@@ -42,6 +42,14 @@ pub enum InboxCommand {
 
 /// Runs `hitbot inbox [COMMAND]`.
 pub fn run(config: &Config, command: Option<InboxCommand>, top: usize) -> anyhow::Result<()> {
+    if command.is_none() && !config.store.path.exists() {
+        // A bot that never ran has missed nothing yet: the normal start, not an error.
+        println!(
+            "Inbox: 0 new (0 added, 0 not covered, 0 dismissed)\nno events recorded yet ({} does not exist: the bot creates it when it starts)",
+            config.store.path.display()
+        );
+        return Ok(());
+    }
     let mut store = open_store(config)?;
     match command {
         None => list(config, &store, top),

@@ -100,6 +100,8 @@ mod tests {
             source: Some("Guide".into()),
             small_talk: None,
             not_covered: false,
+            follows: None,
+            compare: None,
         }
     }
 

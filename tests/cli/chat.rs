@@ -157,3 +157,20 @@ fn the_chat_card_says_the_guide_lists_no_experience_requirement() {
     assert!(line.contains("the guide lists no requirement"), "{line}");
     assert!(!line.contains("None"), "{line}");
 }
+
+/// Issue 12: a comparison asked in plain words gets the same card as `/compare`.
+#[test]
+fn a_comparison_in_plain_words_gets_the_compare_card() {
+    let card = chat("/compare coder analyst\n");
+    for question in [
+        "compare coder and analyst",
+        "coder vs analyst which pays more",
+    ] {
+        let text = chat(&format!("{question}\n"));
+        assert!(
+            text.contains("Clinical coder vs Data analyst"),
+            "{question}: {text}"
+        );
+        assert_eq!(text.trim(), card.trim(), "{question}");
+    }
+}

@@ -325,7 +325,9 @@ fn chat_takes_context_only_when_it_is_meant() {
                             let out = stdout(&hitbot(&["chat"], &stdin, None));
                             let blocks: Vec<&str> =
                                 out.split("\n\n").filter(|b| !b.trim().is_empty()).collect();
-                            let got = blocks.last().map_or("nothing".into(), |b| answered_entry(b));
+                            let got = blocks
+                                .last()
+                                .map_or("nothing".into(), |b| answered_entry(b));
                             let expect: Vec<String> = case["expect"]
                                 .as_array()
                                 .unwrap()
@@ -344,17 +346,29 @@ fn chat_takes_context_only_when_it_is_meant() {
                                 expect.contains(&got)
                             };
                             (!ok).then(|| {
-                                format!("{} → {ask:?}: got {got}, expected {expect:?}", case["after"])
+                                format!(
+                                    "{} → {ask:?}: got {got}, expected {expect:?}",
+                                    case["after"]
+                                )
                             })
                         })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     let wrong: Vec<String> = results.into_iter().flatten().collect();
-    assert!(wrong.is_empty(), "{} of {}:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {}:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
 }
 
 /// Regression: run from another folder, hitbot said only "knowledge:0: cannot read the knowledge

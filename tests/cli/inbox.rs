@@ -150,3 +150,32 @@ fn the_inbox_from_the_terminal_adds_undoes_dismisses_and_counts() {
         stdout(&out)
     );
 }
+
+/// A bot that never ran has an empty inbox: the list says so and exits 0; an action still needs
+/// an item.
+#[test]
+fn the_inbox_without_a_store_is_empty_not_an_error() {
+    let store = tempfile::tempdir()
+        .unwrap()
+        .path()
+        .join("never/hitbot.sqlite");
+    let config = temp_config(
+        "inbox-empty",
+        &root().join("knowledge"),
+        &format!(
+            "[store]\npath = {:?}\n[semantic]\nenabled = false\n",
+            store.display().to_string()
+        ),
+    );
+    let out = hitbot(&["inbox"], "", Some(&config));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Inbox: 0 new"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no events recorded yet"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!store.exists(), "reading created the store");
+    let add = hitbot(&["inbox", "add", "1", "salary"], "", Some(&config));
+    assert_eq!(add.status.code(), Some(2), "{}", stdout(&add));
+}

@@ -355,3 +355,26 @@ async fn started() -> (MockApi, Bot) {
     let bot = Bot::start(&api).await;
     (api, bot)
 }
+
+/// Issue 12: a comparison asked in plain words gets the same card and chart as `/compare`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comparison_in_plain_words_gets_the_compare_card() {
+    let (api, _bot) = started().await;
+    for (chat, question) in [
+        (31, "compare coder and analyst"),
+        (32, "coder vs analyst which pays more"),
+    ] {
+        api.say(chat, question);
+        let card = api.reply_in(chat).await;
+        let text = card.text();
+        assert!(
+            text.starts_with("<b>Clinical coder vs Data analyst</b>"),
+            "{question}: {text}"
+        );
+        assert!(
+            text.contains("<b>Median salary 2021:</b> $46,660 | $100,910"),
+            "{text}"
+        );
+        photos(&api, chat, 1).await;
+    }
+}

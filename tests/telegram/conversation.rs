@@ -896,9 +896,18 @@ async fn follow_ups_take_context_only_when_it_is_meant() {
             expect.contains(&got)
         };
         if !ok {
-            wrong.push(format!("{} → {ask:?}: got {got}, expected {expect:?}", case["after"]));
+            wrong.push(format!(
+                "{} → {ask:?}: got {got}, expected {expect:?}",
+                case["after"]
+            ));
         }
     }
     bot.stop().await.expect("a clean stop");
-    assert!(wrong.is_empty(), "{} of {}:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {}:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
 }

@@ -67,7 +67,9 @@ const FOLLOW_UP_MIN_OWN: f32 = 0.3;
 const FOLLOW_UP_MARGIN: f32 = 0.1;
 
 /// Question words: a follow-up made only of these ("who is it for?", "when?") leans on the context.
-const QUESTION_WORDS: &[&str] = &["who", "whom", "whose", "what", "when", "where", "why", "how", "which"];
+const QUESTION_WORDS: &[&str] = &[
+    "who", "whom", "whose", "what", "when", "where", "why", "how", "which",
+];
 
 /// A follow-up whose own words weigh less than this ("who is it for?") leans on the context entirely.
 const FOLLOW_UP_LIGHT_WEIGHT: f32 = 2.5;
@@ -116,7 +118,10 @@ impl Reply {
         if !self.confident {
             return None;
         }
-        self.follows.as_ref().or(self.entry.as_ref()).map(|e| e.id.as_str())
+        self.follows
+            .as_ref()
+            .or(self.entry.as_ref())
+            .map(|e| e.id.as_str())
     }
 }
 
@@ -329,7 +334,7 @@ impl Advisor {
                 return reply;
             }
         }
-        self.reply_from(&alone)
+        self.reply_from(alone)
     }
 
     /// The question read as a follow-up of entry `prev`, when the context fills in what it leaves
@@ -338,18 +343,26 @@ impl Advisor {
     /// make?", "and amia?"), it is out of scope ("nurse salary"), it has no words ("7", "💰💰"),
     /// "this job" or "this field" follows something that is not a job (AHIMA), or the context would
     /// answer something other than what it asks ("is this job hard?" after the data analyst).
-    fn in_context(&self, question: &str, plan: &Plan, alone: &Judged, prev: usize) -> Option<Judged> {
-        if plan.foreign || !question.chars().any(char::is_alphabetic) {
+    fn in_context(
+        &self,
+        question: &str,
+        plan: &Plan,
+        alone: &Judged,
+        prev: usize,
+    ) -> Option<Judged> {
+        // A word the knowledge has never seen names something else ("the average salary for a
+        // radiologist" after the architect): the question is not about the previous subject.
+        if plan.foreign
+            || !question.chars().any(char::is_alphabetic)
+            || plan.slots.iter().any(|s| !s.known)
+        {
             return None;
         }
         let alone_ok = alone.confidence() >= self.config.min_confidence;
         if alone_ok && self.stands_alone(plan, alone, prev) {
             return None;
         }
-        let with_text = format!(
-            "{question} {}",
-            subject_of(&self.knowledge.entries[prev])
-        );
+        let with_text = format!("{question} {}", subject_of(&self.knowledge.entries[prev]));
         let with_plan = self.index.plan(&with_text);
         let with = self.judge(&with_text, &with_plan);
         let best = with.best()?;
@@ -358,7 +371,18 @@ impl Advisor {
         }
         // The entry must be about the question's own words too, or the context alone would answer
         // anything ("can you teach me chess?"); "who is it for?" leans on the context entirely.
-        let own = self.index.coverage(plan, best.entry);
+        // Question words ("who", "when") say what kind of answer is wanted, not what about: the
+        // entry must cover the other words.
+        let content = Plan {
+            slots: plan
+                .slots
+                .iter()
+                .filter(|s| !is_question_word(&s.word))
+                .cloned()
+                .collect(),
+            ..plan.clone()
+        };
+        let own = self.index.coverage(&content, best.entry);
         let fits = if alone_ok {
             // A question that reads fine alone takes the context only to say whose it is: the
             // previous entry itself answers it ("what's the pay like?" after the software developer
@@ -367,7 +391,7 @@ impl Advisor {
             let alone_own = alone
                 .candidates
                 .iter()
-                .map(|c| c.features.coverage)
+                .map(|c| self.index.coverage(&content, c.entry))
                 .fold(0.0, f32::max);
             let rival = alone.best().map_or(0.0, |a| {
                 with.candidates
@@ -383,7 +407,7 @@ impl Advisor {
                 alone.best().map(|c| &self.knowledge.entries[c.entry].id),
             );
             best.entry == prev
-                && (only_question_words(plan)
+                && (content.slots.is_empty()
                     || own >= FOLLOW_UP_OWN_SHARE * alone_own
                     || (own >= FOLLOW_UP_MIN_OWN && margin >= FOLLOW_UP_MARGIN))
         } else {
@@ -894,31 +918,52 @@ const COMPARE_SEPARATORS: &[(&str, bool)] = &[
 
 /// Words that make "X and Y" a comparison.
 const COMPARE_CUES: &[&str] = &[
-    "compare", "comparing", "comparison", "difference", "differences", "differ", "between",
-    "better", "more", "less", "higher", "lower", "which", "vs", "versus",
+    "compare",
+    "comparing",
+    "comparison",
+    "difference",
+    "differences",
+    "differ",
+    "between",
+    "better",
+    "more",
+    "less",
+    "higher",
+    "lower",
+    "which",
+    "vs",
+    "versus",
 ];
 
 /// Each career-path entry with the analysed words of its name that no other path and not the
 /// guide's subject phrases share.
 fn career_words(knowledge: &Knowledge) -> Vec<(usize, Vec<String>)> {
+    // The subject's words as typed ("health", "information"): "technologist" is not one of them,
+    // although it shares its stem with "technology".
     let subject: HashSet<String> = knowledge
         .guide
         .subject
         .iter()
-        .flat_map(|p| analysed_terms(p))
+        .flat_map(|p| p.split_whitespace().map(str::to_lowercase))
         .collect();
     let names: Vec<(usize, HashSet<String>)> = knowledge
         .entries
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| Some((i, analysed_terms(&e.career.as_ref()?.name))))
+        .filter_map(|(i, e)| {
+            let name = e.career.as_ref()?.name.to_lowercase();
+            let own: Vec<&str> = name
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty() && !subject.contains(*w))
+                .collect();
+            Some((i, analysed_terms(&own.join(" "))))
+        })
         .collect();
     names
         .iter()
         .map(|(i, words)| {
             let own = words
                 .iter()
-                .filter(|w| !subject.contains(*w))
                 .filter(|w| names.iter().all(|(j, other)| j == i || !other.contains(*w)))
                 .cloned()
                 .collect();
@@ -1037,11 +1082,9 @@ fn subject_of(e: &Entry) -> String {
     }
 }
 
-/// Whether the question's content words are only question words ("who is it for?").
-fn only_question_words(plan: &Plan) -> bool {
-    plan.slots
-        .iter()
-        .all(|s| s.word.split(' ').all(|w| QUESTION_WORDS.contains(&w)))
+/// Whether a slot's words are question words only ("who").
+fn is_question_word(word: &str) -> bool {
+    word.split(' ').all(|w| QUESTION_WORDS.contains(&w))
 }
 
 /// Whether a question leans on the previous answer: a pronoun, or an opening like "and…"/"what about…".

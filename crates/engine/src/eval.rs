@@ -101,7 +101,7 @@ pub fn run(advisor: &Advisor, cases: &[Case]) -> Report {
     for case in cases {
         let previous = case.after.as_ref().and_then(|q| {
             let r = advisor.answer(q);
-            r.confident.then(|| r.entry.map(|e| e.id)).flatten()
+            r.subject().map(str::to_string)
         });
         let reply = advisor.answer_after(&case.q, previous.as_deref());
         let (passed, in_top3) = match &case.expect_any {

@@ -61,7 +61,10 @@ fn figures_are_read_as_written() {
         figures("$55,560 in 2021 (about $26.71 an hour), 17% growth 2021-31; 5-9 years; 1990s."),
         ["$55,560", "2021", "$26.71", "17%", "2021-31", "5-9", "1990"]
     );
-    assert_eq!(figures("SOC 29-9021, RHIT, mp3, H2O, 1,000."), ["29-9021", "1,000"]);
+    assert_eq!(
+        figures("SOC 29-9021, RHIT, mp3, H2O, 1,000."),
+        ["29-9021", "1,000"]
+    );
 }
 
 #[test]
@@ -75,7 +78,12 @@ fn every_figure_in_an_answer_is_in_its_cited_sources() {
             .iter()
             .filter(|s| s.cites.iter().any(|c| e.source.contains(c.as_str())))
             .collect();
-        assert!(!cited.is_empty(), "{}: cites no known source: {:?}", e.id, e.source);
+        assert!(
+            !cited.is_empty(),
+            "{}: cites no known source: {:?}",
+            e.id,
+            e.source
+        );
         for f in figures(&e.answer) {
             if !cited.iter().any(|s| s.figures.contains(&f)) {
                 let names: Vec<&str> = cited.iter().map(|s| s.name.as_str()).collect();
@@ -83,7 +91,11 @@ fn every_figure_in_an_answer_is_in_its_cited_sources() {
             }
         }
     }
-    assert!(wrong.is_empty(), "figures not in the cited sources:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "figures not in the cited sources:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -99,7 +111,15 @@ fn a_made_up_figure_is_caught() {
 
 /// Openings that answer a yes/no question, and read wrongly when the entry is reached by another
 /// kind of question ("what specializations are there?" → "Yes. …").
-const YES_NO: &[&str] = &["yes", "no", "possibly", "maybe", "probably", "sure", "definitely"];
+const YES_NO: &[&str] = &[
+    "yes",
+    "no",
+    "possibly",
+    "maybe",
+    "probably",
+    "sure",
+    "definitely",
+];
 
 #[test]
 fn no_answer_opens_with_yes_or_no() {
@@ -120,7 +140,13 @@ fn no_answer_opens_with_yes_or_no() {
 }
 
 /// Words of editors' notes that belong in TOML comments, not in what users read.
-const EDITORS_NOTES: &[&str] = &["we could not", "could not check", "unverified", "the seed", "FACTS.md"];
+const EDITORS_NOTES: &[&str] = &[
+    "we could not",
+    "could not check",
+    "unverified",
+    "the seed",
+    "FACTS.md",
+];
 
 #[test]
 fn answers_carry_no_editors_notes() {
