@@ -474,7 +474,8 @@ fn batch(advisor: &Advisor) -> anyhow::Result<()> {
             confident: reply.confident,
         };
         writeln!(out, "{}", serde_json::to_string(&line)?)?;
+        // Each answer as soon as it is known: batch can be driven line by line.
+        out.flush()?;
     }
-    out.flush()?;
     Ok(())
 }

@@ -95,6 +95,32 @@ pub struct LogConfig {
     pub level: String,
 }
 
+/// The log levels `[log] level` may name.
+const LOG_LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+
+impl LogConfig {
+    /// A level ("info") or `RUST_LOG`-style directives ("info,hitbot_engine=debug"), each with a
+    /// known level: "warning" or "bogus" would otherwise be read as a module name and silence every
+    /// log line, errors included.
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        for directive in self.level.split(',').map(str::trim) {
+            let level = directive
+                .rsplit_once('=')
+                .map_or(directive, |(_, l)| l.trim());
+            if !LOG_LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+                return Err((
+                    "level",
+                    format!(
+                        "has {directive:?}: not a log level (one of {}, or module=level)",
+                        LOG_LEVELS.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
@@ -203,6 +229,7 @@ impl Config {
             ("semantic", config.semantic.validate()),
             ("telegram", config.telegram.validate()),
             ("store", config.store.validate()),
+            ("log", config.log.validate()),
         ];
         for (section, check) in checks {
             if let Err((key, message)) = check {
@@ -235,6 +262,20 @@ fn line_of_key(text: &str, section: &str, key: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_log_levels_are_refused_with_the_key_and_line() {
+        for bad in ["warning", "bogus", "info,hitbot=loud", ""] {
+            let text = format!("[answer]\nrelated = 3\n[log]\nlevel = {bad:?}\n");
+            let (line, message) = Config::parse(&text).unwrap_err();
+            assert_eq!(line, 4, "{bad:?}: {message}");
+            assert!(message.starts_with("`log.level`"), "{message}");
+        }
+        for good in ["warn", "INFO", "info,hitbot_engine=debug", "off"] {
+            let text = format!("[log]\nlevel = {good:?}\n");
+            assert!(Config::parse(&text).is_ok(), "{good:?}");
+        }
+    }
 
     #[test]
     fn empty_text_gives_defaults() {

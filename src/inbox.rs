@@ -93,10 +93,13 @@ fn list(config: &Config, store: &Store, top: usize) -> anyhow::Result<()> {
             "#{}  {times}  last {}  \"{}\"",
             item.id,
             utc_minute(item.last_seen),
-            item.example
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
+            hitbot_store::report::printable(
+                &item
+                    .example
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
         )?;
         if let Some(entry) = &item.came_back_from {
             writeln!(

@@ -844,62 +844,29 @@ fn answered_entry(call: &hitbot_testkit::Call) -> String {
     }
 }
 
-fn alone(advisor: &hitbot_engine::Advisor, question: &str) -> String {
-    let r = advisor.answer(question);
-    match (&r.entry, r.confident) {
-        (Some(e), true) => e.id.clone(),
-        _ if r.small_talk.is_some() => "small talk".to_string(),
-        _ => "decline".to_string(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follow_ups_take_context_only_when_it_is_meant() {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/followups.jsonl"),
-    )
-    .unwrap();
-    let cases: Vec<Value> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    use hitbot_engine::eval;
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/followups.jsonl");
+    let cases = eval::load_conversations(&file).unwrap();
     let advisor = hitbot_testkit::advisor();
     let (api, bot) = started().await;
     // One chat per conversation, all at once: memory is per chat.
     for (i, case) in cases.iter().enumerate() {
         let chat = 5000 + i as i64;
-        let mut n = 0;
-        for q in case["after"].as_array().unwrap() {
-            api.say(chat, q.as_str().unwrap());
-            n += 1;
-            api.wait_for_replies(chat, n).await;
+        for (n, q) in case.after.iter().enumerate() {
+            api.say(chat, q);
+            api.wait_for_replies(chat, n + 1).await;
         }
-        api.say(chat, case["ask"].as_str().unwrap());
+        api.say(chat, &case.ask);
     }
     let mut wrong = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        let chat = 5000 + i as i64;
-        let n = case["after"].as_array().unwrap().len() + 1;
-        let replies = api.wait_for_replies(chat, n).await;
+        let n = case.after.len() + 1;
+        let replies = api.wait_for_replies(5000 + i as i64, n).await;
         let got = answered_entry(&replies[n - 1]);
-        let ask = case["ask"].as_str().unwrap();
-        let expect: Vec<String> = case["expect"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e.as_str().unwrap().to_string())
-            .collect();
-        let ok = if expect == ["alone"] {
-            got == alone(&advisor, ask)
-        } else {
-            expect.contains(&got)
-        };
-        if !ok {
-            wrong.push(format!(
-                "{} → {ask:?}: got {got}, expected {expect:?}",
-                case["after"]
-            ));
+        if !case.accepts(&got, &eval::outcome(&advisor.answer(&case.ask))) {
+            wrong.push(case.failure(&got));
         }
     }
     bot.stop().await.expect("a clean stop");

@@ -52,6 +52,58 @@ pub fn parse_cases(text: &str) -> Result<Vec<Case>, (usize, String)> {
     Ok(cases)
 }
 
+/// A conversation that pins a follow-up rule (`tests/data/followups.jsonl`): the questions asked
+/// before, the question, and what it must get. Front ends replay it and compare what they showed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Conversation {
+    pub after: Vec<String>,
+    pub ask: String,
+    /// Entry ids any of which is right; `["decline"]`; or `["alone"]`: what `ask` gets on its own.
+    pub expect: Vec<String>,
+    pub why: String,
+}
+
+impl Conversation {
+    /// Whether `got` (an [`outcome`]) is right, given what the question gets on its own.
+    pub fn accepts(&self, got: &str, alone: &str) -> bool {
+        if self.expect == ["alone"] {
+            got == alone
+        } else {
+            self.expect.iter().any(|e| e == got)
+        }
+    }
+
+    /// The line a failing conversation is reported with.
+    pub fn failure(&self, got: &str) -> String {
+        format!(
+            "{:?} → {:?}: got {got}, expected {:?} ({})",
+            self.after, self.ask, self.expect, self.why
+        )
+    }
+}
+
+/// Reads a JSON-lines file of [`Conversation`]s; an error names the file and line.
+pub fn load_conversations(path: &Path) -> Result<Vec<Conversation>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))
+        })
+        .collect()
+}
+
+/// What a reply was, in a [`Conversation`]'s terms: the entry answered from, "decline", or
+/// "small talk".
+pub fn outcome(reply: &crate::Reply) -> String {
+    match (&reply.entry, reply.confident) {
+        (Some(e), true) => e.id.clone(),
+        _ if reply.small_talk.is_some() => "small talk".to_string(),
+        _ => "decline".to_string(),
+    }
+}
+
 /// Lower-cases, drops `$`, joins digit groups split by thousands commas, and turns dashes into `-`.
 pub fn normalise(text: &str) -> String {
     let lower = text.to_lowercase();

@@ -282,8 +282,22 @@ pub fn render_unanswered(r: &Report) -> String {
 }
 
 /// A stored question on one line, at most 80 characters.
+/// `text` safe to print on a terminal: control characters (escape sequences, bells, NULs) are
+/// shown as `\x1b`-style escapes instead of reaching the operator's terminal.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn shown(question: &str) -> String {
-    let one_line = question.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = printable(&question.split_whitespace().collect::<Vec<_>>().join(" "));
     if one_line.chars().count() > 80 {
         let cut: String = one_line.chars().take(79).collect();
         format!("{cut}…")
@@ -336,5 +350,11 @@ mod tests {
         assert_eq!(shown("a\nb   c"), "a b c");
         assert_eq!(shown(&"x".repeat(100)).chars().count(), 80);
         assert_eq!(shown(" "), "(no words)");
+        // Regression: a question could carry terminal escape sequences into the operator's terminal.
+        assert_eq!(
+            shown("sal\u{0}ary\u{1}\u{7}\u{1b}[31m?"),
+            "sal\\x00ary\\x01\\x07\\x1b[31m?"
+        );
+        assert!(!shown("\u{1b}]0;owned\u{7}").chars().any(char::is_control));
     }
 }

@@ -2,30 +2,13 @@
 //! question leaves open, and never overrides a question that stands on its own. The terminal chat
 //! and the Telegram front end run the same file (`tests/cli/`, `tests/telegram/`).
 
+use hitbot_engine::eval::{self, Conversation};
 use hitbot_engine::{Advisor, Reply};
-use serde::Deserialize;
 
 use crate::{advisor, root};
 
-#[derive(Deserialize)]
-struct Case {
-    after: Vec<String>,
-    ask: String,
-    /// Entry ids any of which is right; "decline"; or "alone" (what the question gets on its own).
-    expect: Vec<String>,
-    why: String,
-}
-
-fn cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(root().join("tests/data/followups.jsonl")).unwrap();
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
-}
-
 /// Asks the conversation's questions in order, remembering what the front ends remember.
-fn converse(advisor: &Advisor, case: &Case) -> Reply {
+fn converse(advisor: &Advisor, case: &Conversation) -> Reply {
     let mut subject: Option<String> = None;
     for q in &case.after {
         let reply = advisor.answer_after(q, subject.as_deref());
@@ -41,34 +24,19 @@ fn converse(advisor: &Advisor, case: &Case) -> Reply {
     advisor.answer_after(&case.ask, subject.as_deref())
 }
 
-fn describe(reply: &Reply) -> String {
-    match (&reply.entry, reply.confident) {
-        (Some(e), true) => e.id.clone(),
-        _ if reply.small_talk.is_some() => "small talk".to_string(),
-        _ => "decline".to_string(),
-    }
-}
-
 #[test]
 fn follow_ups_take_context_only_when_it_is_meant() {
     let advisor = advisor();
-    let mut wrong = Vec::new();
-    let cases = cases();
+    let cases = eval::load_conversations(&root().join("tests/data/followups.jsonl")).unwrap();
     assert!(cases.len() >= 40);
-    for case in &cases {
-        let got = describe(&converse(advisor, case));
-        let ok = if case.expect == ["alone"] {
-            got == describe(&advisor.answer(&case.ask))
-        } else {
-            case.expect.contains(&got)
-        };
-        if !ok {
-            wrong.push(format!(
-                "{:?} → {:?}: got {got}, expected {:?} ({})",
-                case.after, case.ask, case.expect, case.why
-            ));
-        }
-    }
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let got = eval::outcome(&converse(advisor, case));
+            let alone = eval::outcome(&advisor.answer(&case.ask));
+            (!case.accepts(&got, &alone)).then(|| case.failure(&got))
+        })
+        .collect();
     assert!(
         wrong.is_empty(),
         "{} of {}:\n{}",
