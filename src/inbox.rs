@@ -143,11 +143,11 @@ fn handle(config: &Config, store: &mut Store, command: InboxCommand) -> anyhow::
                 now,
                 |it| {
                     let e = edit::add_question(dir, entry, &it.example, &check)?;
-                    let change = change_of(&e);
+                    let change = FileChange::from(&e);
                     written = Some(e);
                     Ok(Some(change))
                 },
-                revert,
+                FileChange::revert,
             ),
         ),
         InboxCommand::NotCovered { n } => (
@@ -159,11 +159,11 @@ fn handle(config: &Config, store: &mut Store, command: InboxCommand) -> anyhow::
                 now,
                 |it| {
                     let e = edit::add_not_covered(dir, &it.example, &check)?;
-                    let change = change_of(&e);
+                    let change = FileChange::from(&e);
                     written = Some(e);
                     Ok(Some(change))
                 },
-                revert,
+                FileChange::revert,
             ),
         ),
         InboxCommand::Dismiss { n } => (
@@ -174,7 +174,7 @@ fn handle(config: &Config, store: &mut Store, command: InboxCommand) -> anyhow::
                 &Status::Dismissed,
                 now,
                 |_| Ok::<_, EditError>(None),
-                revert,
+                FileChange::revert,
             ),
         ),
         InboxCommand::Undo => unreachable!("handled by `undo`"),
@@ -246,19 +246,4 @@ fn undo(store: &mut Store) -> anyhow::Result<()> {
         )?,
     }
     Ok(())
-}
-
-fn change_of(e: &Edit) -> FileChange {
-    FileChange {
-        file: e.file.clone(),
-        before: e.before.clone(),
-        after: e.after.clone(),
-    }
-}
-
-/// Someone else handled the item while we edited: our edit goes.
-fn revert(c: &FileChange) {
-    if let Err(e) = edit::undo(&c.file, &c.before, &c.after) {
-        log::warn!("inbox: could not take back an edit of a handled item: {e}");
-    }
 }

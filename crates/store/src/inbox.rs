@@ -95,6 +95,25 @@ pub struct FileChange {
     pub after: Vec<u8>,
 }
 
+impl From<&hitbot_knowledge::edit::Edit> for FileChange {
+    fn from(e: &hitbot_knowledge::edit::Edit) -> FileChange {
+        FileChange {
+            file: e.file.clone(),
+            before: e.before.clone(),
+            after: e.after.clone(),
+        }
+    }
+}
+
+impl FileChange {
+    /// Takes the edit back when someone else handled the item meanwhile; a failure is logged.
+    pub fn revert(&self) {
+        if let Err(e) = hitbot_knowledge::edit::undo(&self.file, &self.before, &self.after) {
+            log::warn!("inbox: could not take back an edit of a handled item: {e}");
+        }
+    }
+}
+
 /// One handling of an item, undoable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {

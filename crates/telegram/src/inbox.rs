@@ -167,11 +167,11 @@ fn act(handle: &AdvisorHandle, path: &Path, press: InboxPress) -> Done {
             now,
             |it| {
                 let e = edit::add_question(&dir, entry, &it.example, &check)?;
-                let change = change_of(&e);
+                let change = FileChange::from(&e);
                 written = Some(e);
                 Ok(Some(change))
             },
-            revert,
+            FileChange::revert,
         ),
         InboxPress::NotCovered(item) => inbox::apply(
             &mut store,
@@ -180,11 +180,11 @@ fn act(handle: &AdvisorHandle, path: &Path, press: InboxPress) -> Done {
             now,
             |it| {
                 let e = edit::add_not_covered(&dir, &it.example, &check)?;
-                let change = change_of(&e);
+                let change = FileChange::from(&e);
                 written = Some(e);
                 Ok(Some(change))
             },
-            revert,
+            FileChange::revert,
         ),
         InboxPress::Dismiss(item) => inbox::apply(
             &mut store,
@@ -192,7 +192,7 @@ fn act(handle: &AdvisorHandle, path: &Path, press: InboxPress) -> Done {
             &Status::Dismissed,
             now,
             |_| Ok::<_, EditError>(None),
-            revert,
+            FileChange::revert,
         ),
         InboxPress::Undo(action) => return undo(handle, &mut store, *action),
         InboxPress::More(_) => return Done::Refused("nothing to do".into()),
@@ -290,21 +290,6 @@ fn reload(handle: &AdvisorHandle) -> Result<(), String> {
             log::warn!("inbox: the edited knowledge was not loaded: {e}");
             Err(e.to_string())
         }
-    }
-}
-
-fn change_of(e: &Edit) -> FileChange {
-    FileChange {
-        file: e.file.clone(),
-        before: e.before.clone(),
-        after: e.after.clone(),
-    }
-}
-
-/// Someone else handled the item while we edited: our edit goes.
-fn revert(c: &FileChange) {
-    if let Err(e) = edit::undo(&c.file, &c.before, &c.after) {
-        log::warn!("inbox: could not take back an edit of a handled item: {e}");
     }
 }
 
