@@ -214,6 +214,7 @@ impl Knowledge {
                 Ok(bytes) => bytes,
                 Err(e) => {
                     problems.push(file_problem(&path, format!("cannot read: {e}")));
+                    knowledge.unparsed.push(path);
                     continue;
                 }
             };
@@ -221,7 +222,21 @@ impl Knowledge {
             let text = match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(e) => {
-                    problems.push(file_problem(&path, format!("cannot read: {e}")));
+                    // The line of the first bad byte; the entries of this file are unknown, so
+                    // references into it are not checked (they would all look broken).
+                    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                    let line = 1 + valid.iter().filter(|b| **b == b'\n').count();
+                    let column = 1 + valid.iter().rev().take_while(|b| **b != b'\n').count();
+                    problems.push(Problem {
+                        line,
+                        ..file_problem(
+                            &path,
+                            format!(
+                                "not valid UTF-8 at byte {column} of the line: save the file as UTF-8"
+                            ),
+                        )
+                    });
+                    knowledge.unparsed.push(path);
                     continue;
                 }
             };
@@ -983,6 +998,26 @@ mod tests {
             text[1].contains("guide.toml:3: `menu` names entry `nope`"),
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line_and_brings_no_follow_on_problems() {
+        // Regression: `file:0` and 13 false "unknown related entry" problems.
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge");
+        let dir = tempfile::tempdir().unwrap();
+        for file in knowledge_files(&shipped).unwrap() {
+            std::fs::copy(&file, dir.path().join(file.file_name().unwrap())).unwrap();
+        }
+        let careers = dir.path().join("careers.toml");
+        let text = std::fs::read_to_string(&careers).unwrap();
+        let mut lines: Vec<Vec<u8>> = text.lines().map(|l| l.as_bytes().to_vec()).collect();
+        lines[4].extend_from_slice(b" caf\xe9");
+        std::fs::write(&careers, lines.join(&b'\n')).unwrap();
+        let (_, problems) = Knowledge::load(dir.path(), DEFAULT_MAX_ANSWER_CHARS);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].file, careers);
+        assert_eq!(problems[0].line, 5, "{}", problems[0]);
+        assert!(problems[0].message.contains("UTF-8"), "{}", problems[0]);
     }
 
     #[test]

@@ -119,6 +119,29 @@ pub enum StoreError {
     },
 }
 
+/// Creates `dir` (and its parents) readable by the owner only: the store holds question text.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the store file, when it does not exist yet, readable by the owner only; SQLite gives its
+/// `-wal` and `-shm` files the same permissions.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// What happened, as the report counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -226,12 +249,14 @@ pub struct Store {
 impl Store {
     /// Opens the file, creating it and its folder when missing; WAL mode; brings the schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let create_err = |source| StoreError::CreateDir {
+            path: path.to_path_buf(),
+            source,
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            private_dir(dir).map_err(create_err)?;
         }
+        private_file(path).map_err(create_err)?;
         let conn = Connection::open(path).map_err(|e| sql(path, e))?;
         Store::setup(conn, path)
     }

@@ -239,6 +239,34 @@ fn a_full_queue_drops_records_instead_of_blocking() {
     assert_eq!(stored as u64 + dropped, sent);
 }
 
+/// Issue 14: the store's folder was 0755 and its files 0644, so question text was world-readable.
+#[cfg(unix)]
+#[test]
+fn the_store_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data/hitbot.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    store
+        .insert(&[event(EventKind::Declined, "a question")])
+        .unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("data")), 0o700);
+    for name in ["hitbot.sqlite", "hitbot.sqlite-wal", "hitbot.sqlite-shm"] {
+        let file = dir.path().join("data").join(name);
+        if file.exists() {
+            assert_eq!(mode(&file), 0o600, "{name}");
+        }
+    }
+    assert!(
+        dir.path().join("data/hitbot.sqlite-wal").exists(),
+        "WAL mode makes a -wal file"
+    );
+    // An existing store opens as it is.
+    drop(store);
+    Store::open(&path).unwrap();
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::test_runner::Config {
         failure_persistence: None,
