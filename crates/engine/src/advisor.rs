@@ -362,13 +362,6 @@ impl Advisor {
         if alone_ok && self.stands_alone(plan, alone, prev) {
             return None;
         }
-        let with_text = format!("{question} {}", subject_of(&self.knowledge.entries[prev]));
-        let with_plan = self.index.plan(&with_text);
-        let with = self.judge(&with_text, &with_plan);
-        let best = with.best()?;
-        if best.confidence < self.config.min_confidence {
-            return None;
-        }
         // The entry must be about the question's own words too, or the context alone would answer
         // anything ("can you teach me chess?"); "who is it for?" leans on the context entirely.
         // Question words ("who", "when") say what kind of answer is wanted, not what about: the
@@ -382,17 +375,31 @@ impl Advisor {
                 .collect(),
             ..plan.clone()
         };
+        // A question that reads fine alone takes the context only to say whose it is: the previous
+        // entry itself answers it ("what's the pay like?" after the software developer path),
+        // covering its words about as well as the best entry without context, or at least in part
+        // while the stages clearly prefer it with the context. When the previous entry covers too
+        // little of them, nothing can pass: no second search (and no second forward pass).
+        let alone_own = alone
+            .candidates
+            .iter()
+            .map(|c| self.index.coverage(&content, c.entry))
+            .fold(0.0, f32::max);
+        let prev_own = self.index.coverage(&content, prev);
+        let prev_may_answer = content.slots.is_empty()
+            || prev_own >= FOLLOW_UP_MIN_OWN.min(FOLLOW_UP_OWN_SHARE * alone_own);
+        if alone_ok && !prev_may_answer {
+            return None;
+        }
+        let with_text = format!("{question} {}", subject_of(&self.knowledge.entries[prev]));
+        let with_plan = self.index.plan(&with_text);
+        let with = self.judge(&with_text, &with_plan);
+        let best = with.best()?;
+        if best.confidence < self.config.min_confidence {
+            return None;
+        }
         let own = self.index.coverage(&content, best.entry);
         let fits = if alone_ok {
-            // A question that reads fine alone takes the context only to say whose it is: the
-            // previous entry itself answers it ("what's the pay like?" after the software developer
-            // path), covering its words about as well as the best entry without context, or at
-            // least in part while the stages clearly prefer it with the context.
-            let alone_own = alone
-                .candidates
-                .iter()
-                .map(|c| self.index.coverage(&content, c.entry))
-                .fold(0.0, f32::max);
             let rival = alone.best().map_or(0.0, |a| {
                 with.candidates
                     .iter()
@@ -462,11 +469,7 @@ impl Advisor {
     /// The one career path a text names by a word of its name (spelling corrected), if exactly one.
     fn career_named(&self, text: &str) -> Option<usize> {
         let plan = self.index.plan(text);
-        let asked: HashSet<&str> = plan
-            .slots
-            .iter()
-            .flat_map(|s| s.terms.iter().map(String::as_str))
-            .collect();
+        let asked = asked_terms(&plan.slots);
         let mut named = self
             .career_words
             .iter()
@@ -485,11 +488,7 @@ impl Advisor {
         else {
             return false;
         };
-        let asked: HashSet<&str> = plan
-            .slots
-            .iter()
-            .flat_map(|s| s.terms.iter().map(String::as_str))
-            .collect();
+        let asked = asked_terms(&plan.slots);
         let name = analysed_terms(&career.name);
         !name.is_empty() && name.iter().all(|t| asked.contains(t.as_str()))
     }
@@ -1080,6 +1079,14 @@ fn subject_of(e: &Entry) -> String {
         Some(c) => c.name.clone(),
         None => e.title.clone(),
     }
+}
+
+/// The analysed terms a question typed (or its spelling corrections), without synonyms.
+fn asked_terms(slots: &[crate::search::Slot]) -> HashSet<&str> {
+    slots
+        .iter()
+        .flat_map(|s| s.terms.iter().map(String::as_str))
+        .collect()
 }
 
 /// Whether a slot's words are question words only ("who").
