@@ -23,6 +23,7 @@ pub use config::StoreConfig;
 
 mod config;
 pub mod inbox;
+pub mod journal;
 pub mod report;
 
 /// The schema, one step per version; `PRAGMA user_version` says how many steps a file has had.
@@ -111,6 +112,8 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("journal {path}: {why}")]
+    Journal { path: PathBuf, why: String },
     #[error("{path}: written by a newer hitbot (schema version {found}, this one knows {known})")]
     Newer {
         path: PathBuf,
