@@ -306,7 +306,7 @@ mod tests {
     fn telegram_webhook_keys_are_read_and_checked() {
         let c = Config::parse(
             "[telegram]\nwebhook_url = \"https://bot.example.org/hitbot\"\nwebhook_listen = \"0.0.0.0:8443\"\n\
-             webhook_secret = \"s3cret_-X\"\nsend_attempts = 6\n",
+             webhook_secret = \"s3cret_-X\"\ngive_up_after = \"30m\"\ndrain_secs = 3\n",
         )
         .unwrap();
         assert_eq!(
@@ -315,7 +315,14 @@ mod tests {
         );
         assert_eq!(c.telegram.webhook_listen, "0.0.0.0:8443");
         assert_eq!(c.telegram.webhook_secret.as_deref(), Some("s3cret_-X"));
-        assert_eq!(c.telegram.send_attempts, 6);
+        assert_eq!(
+            c.telegram.give_up_after.0,
+            std::time::Duration::from_secs(1800)
+        );
+        assert_eq!(c.telegram.drain_secs, 3);
+        let err = Config::parse("[telegram]\ngive_up_after = \"soon\"\n").unwrap_err();
+        assert_eq!(err.0, 2);
+        assert!(err.1.contains("give_up_after"), "{}", err.1);
         assert_eq!(Config::default().telegram.webhook_secret, None);
         assert!(Config::default().telegram.throttle);
 

@@ -33,7 +33,7 @@ async fn a_thousand_messages_under_faults_get_exactly_one_reply_each() {
     api.fail_every("sendMessage", Fault::ServerError, 311, 2);
     let bot = Bot::start_with(&api, hitbot_testkit::handle(), TOKEN, |o| {
         o.telegram.throttle = false;
-        o.telegram.send_attempts = 8;
+
         o.retry_backoff = Duration::from_millis(20);
     })
     .await;

@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use teloxide::types::{ChatId, MessageId};
 
 use hitbot_engine::reload::{AdvisorHandle, Reloaded};
+use hitbot_store::journal::Journal;
 use hitbot_store::report;
 use hitbot_store::Store;
 
@@ -39,9 +40,14 @@ pub async fn run(
     log::info!("chat {chat}: admin command {command:?}");
     let rendered = match command {
         AdminCommand::Reload => reload(&app.handle).await,
-        AdminCommand::Stats | AdminCommand::Unanswered => {
-            report(app.store_path.clone(), command, args).await
+        AdminCommand::Stats => {
+            let report = report(app.store_path.clone(), command, args).await;
+            match app.outbox.journal() {
+                Some(j) => with_delivery(report, j),
+                None => report,
+            }
         }
+        AdminCommand::Unanswered => report(app.store_path.clone(), command, args).await,
         AdminCommand::Inbox => return super::inbox::show(app, chat, 0).await,
     };
     app.outbox.send(OutMessage::new(chat, &rendered, reply_to));
@@ -72,6 +78,25 @@ pub async fn reload(handle: &AdvisorHandle) -> Rendered {
         Err(e) => {
             log::error!("reload: {e}");
             Rendered::text("Reload failed (see the log); still serving the previous knowledge.")
+        }
+    }
+}
+
+/// The report with the journal's delivery counts under it.
+fn with_delivery(report: Rendered, journal: &Journal) -> Rendered {
+    match journal.stats() {
+        Ok(s) => {
+            let line = format!(
+                "Delivery: {} replies waiting to be sent, {} updates waiting to be handled; {} \
+                 replies given up after [telegram] give_up_after, {} refused by Telegram (blocked \
+                 bot, chat gone) since the journal was started.",
+                s.pending_replies, s.pending_updates, s.given_up, s.dropped
+            );
+            report.with_footer(&line)
+        }
+        Err(e) => {
+            log::warn!("journal: {e}");
+            report
         }
     }
 }

@@ -2,31 +2,36 @@
 //!
 //! * Handlers never wait for the network. They hand a message to the outbox and return, so
 //!   teloxide's per-chat update queues (64 updates, and a full one blocks every chat) stay short.
+//! * Every message is written to the [`Journal`] before it is sent (with the update it answers) and
+//!   leaves it when Telegram has accepted it; a restart sends what is left ([`Outbox::resume`]).
 //! * Each chat has its own delivery task, so messages to one chat keep their order while a chat that
-//!   is failing (teloxide sleeps 10 s on any 5xx before returning the error) never stalls the others.
-//! * Sends go through teloxide's `Throttle` (Telegram's rate limits; it retries 429s) unless
-//!   `[telegram] throttle = false`. On top of it, network errors, 5xx answers and 429s are retried
-//!   with bounded exponential backoff (`send_attempts`) by the one retry helper, [`retry`].
+//!   is failing (teloxide sleeps 10 s on any 5xx before returning the error), or waiting out a
+//!   `429 retry_after`, never stalls the others. Telegram's rate limits are kept per chat and overall
+//!   ([`pace`](super::pace)) unless `[telegram] throttle = false`.
+//! * Network errors, 5xx answers and 429s are retried with bounded exponential backoff by the one
+//!   retry helper, [`retry`], until the reply is older than `[telegram] give_up_after`; then it is
+//!   dropped with a log line and counted (`/stats`).
 //! * 403 (blocked, kicked, deactivated) and "chat not found" are logged once and the chat's queued
 //!   messages are dropped. A part whose HTML Telegram rejects is resent as the same part's plain
 //!   text (made with the HTML, never parsed out of it).
-//! * `answerCallbackQuery`, `answerInlineQuery`, `sendChatAction` and edits are not limited or retried
-//!   by `Throttle`; they run as tracked side tasks with a short retry (few attempts, no long waits).
+//! * `answerCallbackQuery`, `answerInlineQuery`, `sendChatAction` and edits are not limited or
+//!   journaled; they run as tracked side tasks with a short retry (few attempts, no long waits).
 //! * Photos (charts) are uploaded once per picture: the `file_id` Telegram returns is kept under the
 //!   photo's key (the chart's fingerprint) and sent instead of the bytes afterwards. A picture is drawn
-//!   only when it has to be uploaded.
+//!   only when it has to be uploaded. Photos are not journaled (a restart sends the answer, not its
+//!   chart).
 //!
 //! Every delivery task and side call runs on the outbox's [`TaskTracker`]; at shutdown
 //! [`Outbox::drain`] closes it, lets idle delivery tasks end at once, and waits (bounded) for the rest.
+//! What has not gone out by then stays in the journal for the next start.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use teloxide::adaptors::throttle::{Limits, Settings};
-use teloxide::adaptors::Throttle;
+use serde::{Deserialize, Serialize};
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, AnswerInlineQuerySetters, EditMessageReplyMarkupSetters,
     EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
@@ -43,8 +48,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use hitbot_engine::cache::Cache;
+use hitbot_store::journal::{Journal, Outbound};
 
 use super::format::{self, Keyboard, Part, Rendered};
+use super::pace::{ChatTurn, Pace};
 use super::retry::{classify, describe, retry, Backoff, Failure};
 
 /// A per-chat delivery task that has had nothing to do for this long ends (a new one starts on demand).
@@ -59,59 +66,40 @@ const SIDE_MAX_WAIT: Duration = Duration::from_secs(5);
 /// comparisons; old versions' charts are never asked for again, and are the first forgotten).
 const MAX_FILE_IDS: usize = 256;
 
-/// Telegram's limits for bots: about 30 messages a second overall, 1 a second in one chat, 20 a minute
-/// in one chat or group (teloxide's default for groups and channels is a more careful 10).
-const TELEGRAM_LIMITS: Limits = Limits {
-    messages_per_sec_chat: 1,
-    messages_per_min_chat: 20,
-    messages_per_min_channel_or_supergroup: 20,
-    messages_per_sec_overall: 30,
-};
-
-/// The Bot API client used for replies: throttled (the default) or plain (benchmarks).
+/// The Bot API client used for replies, and Telegram's overall rate limit (`None`: off, for
+/// benchmarks against a local mock).
 #[derive(Clone)]
-pub enum Api {
-    Throttled(Throttle<Bot>),
-    Plain(Bot),
+pub struct Api {
+    bot: Bot,
+    pace: Option<Arc<Pace>>,
 }
 
-/// Runs the same request code against either client.
+/// Runs the same request code against the client.
 macro_rules! with_api {
-    ($api:expr, |$r:ident| $body:expr) => {
-        match $api {
-            Api::Throttled($r) => $body,
-            Api::Plain($r) => $body,
-        }
-    };
+    ($api:expr, |$r:ident| $body:expr) => {{
+        let $r = &$api.bot;
+        $body
+    }};
 }
 
 impl Api {
-    /// Wraps `bot` in `Throttle` with Telegram's limits when `throttle` is set. Needs a Tokio runtime.
+    /// Sends through `bot`, keeping Telegram's rate limits when `throttle` is set.
     pub fn new(bot: Bot, throttle: bool) -> Api {
-        if !throttle {
-            return Api::Plain(bot);
+        Api {
+            bot,
+            pace: throttle.then(|| Arc::new(Pace::default())),
         }
-        // A full queue is normal in a burst (the outbox keeps the rest); teloxide would warn every
-        // few seconds.
-        let settings =
-            Settings::default()
-                .limits(TELEGRAM_LIMITS)
-                .on_queue_full(|pending| async move {
-                    log::debug!("Throttle queue is full ({pending} pending requests)")
-                });
-        let (throttled, worker) = Throttle::with_settings(bot, settings);
-        tokio::spawn(worker);
-        Api::Throttled(throttled)
     }
 }
 
-/// How sends are retried (`[telegram] send_attempts`, `retry_backoff`).
-pub fn send_backoff(attempts: u32, first: Duration) -> Backoff {
+/// How sends are retried (`retry_backoff`): until they succeed or the reply is too old.
+pub fn send_backoff(first: Duration) -> Backoff {
     Backoff {
-        attempts: Some(attempts.max(1)),
+        attempts: None,
         first,
         max: MAX_BACKOFF,
         longest_retry_after: None,
+        until: None,
         level: log::Level::Debug,
     }
 }
@@ -137,6 +125,55 @@ impl OutMessage {
             reply_to,
         }
     }
+}
+
+/// An [`OutMessage`] as the journal keeps it.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    chat: i64,
+    /// Each part's HTML and plain text.
+    parts: Vec<(String, String)>,
+    keyboard: Option<InlineKeyboardMarkup>,
+    reply_to: Option<i32>,
+}
+
+impl Stored {
+    fn of(m: &OutMessage) -> Stored {
+        Stored {
+            chat: m.chat.0,
+            parts: m
+                .parts
+                .iter()
+                .map(|p| (p.html.clone(), p.plain.clone()))
+                .collect(),
+            keyboard: m.keyboard.clone(),
+            reply_to: m.reply_to.map(|id| id.0),
+        }
+    }
+
+    fn into_message(self) -> OutMessage {
+        OutMessage {
+            chat: ChatId(self.chat),
+            parts: self
+                .parts
+                .into_iter()
+                .map(|(html, plain)| Part { html, plain })
+                .collect(),
+            keyboard: self.keyboard,
+            reply_to: self.reply_to.map(MessageId),
+        }
+    }
+}
+
+/// A message's place in the journal.
+#[derive(Debug, Clone, Copy)]
+struct Tracked {
+    /// Its journal row; `None`: not journaled (no journal, or writing it failed).
+    row: Option<i64>,
+    /// When it was made: its age decides when it is given up.
+    created: SystemTime,
+    /// Parts already delivered (before a restart).
+    skip: usize,
 }
 
 /// A keyboard as teloxide wants it; `None` when empty.
@@ -182,7 +219,7 @@ impl fmt::Debug for OutPhoto {
 }
 
 enum Job {
-    Message(OutMessage),
+    Message(OutMessage, Tracked),
     Photo(OutPhoto),
     EditMarkup {
         message: MessageId,
@@ -198,9 +235,22 @@ enum Job {
 
 enum Outcome {
     Delivered,
-    Lost,
+    /// Not delivered: refused for good, or (`aged`) still failing when the reply got too old.
+    Lost {
+        aged: bool,
+    },
     /// The chat is gone (blocked, kicked...): drop what is queued for it.
     Gone(String),
+}
+
+tokio::task_local! {
+    /// The update a handler is answering: messages it sends are journaled with it.
+    static ANSWERING: i64;
+}
+
+/// Runs a handler: the messages it sends answer `update`.
+pub async fn answering<F: Future>(update: i64, handler: F) -> F::Output {
+    ANSWERING.scope(update, handler).await
 }
 
 /// Per-chat ordered delivery with retry, plus tracked side calls.
@@ -211,6 +261,10 @@ pub struct Outbox {
     /// How side calls are retried: a few quick attempts, since a callback or inline query can only
     /// be answered for a few seconds.
     side: Backoff,
+    /// A reply still failing when it is this old is dropped (`[telegram] give_up_after`).
+    give_up_after: Duration,
+    /// Where messages wait until Telegram has them; `None`: in memory only.
+    journal: Option<Arc<Journal>>,
     /// The queue of each chat with a live delivery task.
     chats: Mutex<HashMap<ChatId, mpsc::UnboundedSender<Job>>>,
     /// Every delivery task and side call, so that a stop can wait for what is still going out.
@@ -223,8 +277,14 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// An outbox sending through `api`, retrying sends as `send` says (see [`send_backoff`]).
-    pub fn new(api: Api, send: Backoff) -> Arc<Outbox> {
+    /// An outbox sending through `api`, retrying sends as `send` says (see [`send_backoff`]) for up
+    /// to `give_up_after`, journaling messages in `journal`.
+    pub fn new(
+        api: Api,
+        send: Backoff,
+        give_up_after: Duration,
+        journal: Option<Arc<Journal>>,
+    ) -> Arc<Outbox> {
         Arc::new(Outbox {
             api,
             send,
@@ -234,6 +294,8 @@ impl Outbox {
                 level: log::Level::Debug,
                 ..send
             },
+            give_up_after,
+            journal,
             chats: Mutex::new(HashMap::new()),
             tasks: TaskTracker::new(),
             closing: CancellationToken::new(),
@@ -241,13 +303,86 @@ impl Outbox {
         })
     }
 
-    /// Queues a message; returns at once.
+    /// The journal, if any.
+    pub fn journal(&self) -> Option<&Arc<Journal>> {
+        self.journal.as_ref()
+    }
+
+    /// Queues a message (journaled first, with the update being answered); returns at once.
     pub fn send(self: &Arc<Self>, message: OutMessage) {
         if message.parts.is_empty() {
             return;
         }
+        let created = SystemTime::now();
+        let row = self.journal.as_ref().and_then(|j| {
+            let body = serde_json::to_string(&Stored::of(&message)).ok()?;
+            let update = ANSWERING.try_with(|u| *u).ok();
+            j.queue(update, message.chat.0, &body, created)
+                .map_err(|e| log::error!("journal: a reply is kept in memory only: {e}"))
+                .ok()
+        });
         let chat = message.chat;
-        self.enqueue(chat, Job::Message(message));
+        let tracked = Tracked {
+            row,
+            created,
+            skip: 0,
+        };
+        self.enqueue(chat, Job::Message(message, tracked));
+    }
+
+    /// Queues the replies a journal still held at start (before anything new), in their order.
+    /// Returns how many were queued.
+    pub fn resume(self: &Arc<Self>, replies: Vec<Outbound>) -> usize {
+        let mut queued = 0;
+        for o in replies {
+            match serde_json::from_str::<Stored>(&o.body) {
+                Ok(stored) => {
+                    let message = stored.into_message();
+                    let tracked = Tracked {
+                        row: Some(o.id),
+                        created: o.created,
+                        skip: o.sent_parts as usize,
+                    };
+                    if tracked.skip >= message.parts.len() {
+                        self.finished(tracked, &Outcome::Delivered);
+                        continue;
+                    }
+                    self.enqueue(message.chat, Job::Message(message, tracked));
+                    queued += 1;
+                }
+                Err(e) => {
+                    log::warn!("journal: reply {} cannot be read ({e}); dropped", o.id);
+                    if let Some(j) = &self.journal {
+                        let _ = j.give_up(o.id, false);
+                    }
+                }
+            }
+        }
+        queued
+    }
+
+    /// Tells the journal how a message ended.
+    fn finished(&self, tracked: Tracked, outcome: &Outcome) {
+        let (Some(journal), Some(row)) = (&self.journal, tracked.row) else {
+            return;
+        };
+        let result = match outcome {
+            Outcome::Delivered => journal.done(row),
+            Outcome::Lost { aged } => journal.give_up(row, *aged),
+            Outcome::Gone(_) => journal.give_up(row, false),
+        };
+        if let Err(e) = result {
+            log::error!("journal: {e}");
+        }
+    }
+
+    /// Marks an update handled in the journal (its replies, if any, are queued).
+    pub fn handled(&self, update: i64) {
+        if let Some(j) = &self.journal {
+            if let Err(e) = j.handled(update) {
+                log::error!("journal: {e}");
+            }
+        }
     }
 
     /// Queues a photo (after the chat's earlier messages).
@@ -396,6 +531,7 @@ impl Outbox {
     /// Delivers one chat's jobs in order; ends after `IDLE` without work, or as soon as it has none
     /// once draining has started.
     async fn chat_task(self: Arc<Self>, chat: ChatId, mut rx: mpsc::UnboundedReceiver<Job>) {
+        let pace = ChatTurn::new(chat.0);
         loop {
             let job = tokio::select! {
                 biased;
@@ -405,8 +541,12 @@ impl Outbox {
             };
             let Some(job) = job else { return };
             let outcome = match job {
-                Job::Message(m) => self.deliver(m).await,
-                Job::Photo(p) => self.deliver_photo(p).await,
+                Job::Message(m, tracked) => {
+                    let outcome = self.deliver(m, tracked, &pace).await;
+                    self.finished(tracked, &outcome);
+                    outcome
+                }
+                Job::Photo(p) => self.deliver_photo(p, &pace).await,
                 Job::EditMarkup { message, keyboard } => self.edit(chat, message, keyboard).await,
                 Job::EditText {
                     message,
@@ -414,9 +554,12 @@ impl Outbox {
                     keyboard,
                 } => self.edit_text_now(chat, message, part, keyboard).await,
             };
-            if let Outcome::Gone(reason) = outcome {
+            if let Outcome::Gone(reason) = &outcome {
                 let mut dropped = 0;
-                while rx.try_recv().is_ok() {
+                while let Ok(job) = rx.try_recv() {
+                    if let Job::Message(_, tracked) = job {
+                        self.finished(tracked, &outcome);
+                    }
                     dropped += 1;
                 }
                 log::info!("chat {chat}: {reason}; reply dropped (and {dropped} queued)");
@@ -437,20 +580,37 @@ impl Outbox {
         }
     }
 
-    async fn deliver(&self, m: OutMessage) -> Outcome {
+    async fn deliver(&self, m: OutMessage, tracked: Tracked, pace: &ChatTurn) -> Outcome {
         let last = m.parts.len() - 1;
         let mut chat = m.chat;
         let mut outcome = Outcome::Delivered;
-        for (k, part) in m.parts.into_iter().enumerate() {
+        let deadline = self.deadline(tracked.created);
+        for (k, part) in m.parts.into_iter().enumerate().skip(tracked.skip) {
             let keyboard = if k == last { m.keyboard.as_ref() } else { None };
             let reply_to = if k == 0 { m.reply_to } else { None };
-            match self.send_part(&mut chat, part, keyboard, reply_to).await {
+            match self
+                .send_part(&mut chat, part, keyboard, reply_to, deadline, pace)
+                .await
+            {
                 Outcome::Delivered => {}
-                Outcome::Lost => outcome = Outcome::Lost,
+                lost @ Outcome::Lost { .. } => outcome = lost,
                 gone @ Outcome::Gone(_) => return gone,
+            }
+            if k < last {
+                if let (Some(j), Some(row)) = (&self.journal, tracked.row) {
+                    if let Err(e) = j.progress(row, k as u32 + 1) {
+                        log::error!("journal: {e}");
+                    }
+                }
             }
         }
         outcome
+    }
+
+    /// When a reply made at `created` is given up.
+    fn deadline(&self, created: SystemTime) -> tokio::time::Instant {
+        let age = created.elapsed().unwrap_or_default();
+        tokio::time::Instant::now() + self.give_up_after.saturating_sub(age)
     }
 
     /// Sends one part as HTML, or as its plain text if Telegram rejects the HTML.
@@ -460,12 +620,14 @@ impl Outbox {
         part: Part,
         keyboard: Option<&InlineKeyboardMarkup>,
         reply_to: Option<MessageId>,
+        deadline: tokio::time::Instant,
+        pace: &ChatTurn,
     ) -> Outcome {
         let mut html = true;
         loop {
             let text = if html { &part.html } else { &part.plain };
             let result = self
-                .sending(chat, "sendMessage", |chat| {
+                .sending(chat, "sendMessage", deadline, pace, |chat| {
                     let text = text.clone();
                     async move {
                         with_api!(&self.api, |r| {
@@ -504,11 +666,12 @@ impl Outbox {
 
     /// Sends a photo by its `file_id` when Telegram has it, else draws and uploads it and keeps the
     /// `file_id` Telegram returns.
-    async fn deliver_photo(&self, p: OutPhoto) -> Outcome {
+    async fn deliver_photo(&self, p: OutPhoto, pace: &ChatTurn) -> Outcome {
         let mut chat = p.chat;
+        let deadline = self.deadline(SystemTime::now());
         if let Some(id) = self.file_id(&p.key) {
             match self
-                .send_photo_once(&mut chat, &p, InputFile::file_id(FileId(id)))
+                .send_photo_once(&mut chat, &p, InputFile::file_id(FileId(id)), deadline, pace)
                 .await
             {
                 Ok(_) => return Outcome::Delivered,
@@ -529,11 +692,14 @@ impl Outbox {
             Ok(Some(png)) => png,
             Ok(None) | Err(_) => {
                 log::error!("chat {chat}: photo {} could not be drawn", p.key);
-                return Outcome::Lost;
+                return Outcome::Lost { aged: false };
             }
         };
         let file = InputFile::memory(png.as_ref().clone()).file_name(p.file_name);
-        match self.send_photo_once(&mut chat, &p, file).await {
+        match self
+            .send_photo_once(&mut chat, &p, file, deadline, pace)
+            .await
+        {
             Ok(file_id) => {
                 if file_id.is_none() {
                     log::warn!("chat {chat}: sendPhoto returned no photo sizes");
@@ -551,8 +717,10 @@ impl Outbox {
         chat: &mut ChatId,
         p: &OutPhoto,
         file: InputFile,
+        deadline: tokio::time::Instant,
+        pace: &ChatTurn,
     ) -> Result<Option<String>, (Failure, RequestError)> {
-        self.sending(chat, "sendPhoto", |chat| {
+        self.sending(chat, "sendPhoto", deadline, pace, |chat| {
             let file = file.clone();
             async move {
                 let sent = with_api!(&self.api, |r| {
@@ -573,12 +741,15 @@ impl Outbox {
         .await
     }
 
-    /// Runs a send through [`retry`], following a group's move to a supergroup once. A failure for
-    /// good is returned with how to treat it.
+    /// Runs a send through [`retry`] until `deadline`, each attempt in the chat's turn (`pace`),
+    /// following a group's move to a supergroup once. A failure for good (or a transient one still
+    /// there at the deadline) is returned with how to treat it.
     async fn sending<T, F, Fut>(
         &self,
         chat: &mut ChatId,
         method: &str,
+        deadline: tokio::time::Instant,
+        pace: &ChatTurn,
         mut call: F,
     ) -> Result<T, (Failure, RequestError)>
     where
@@ -589,7 +760,19 @@ impl Outbox {
         loop {
             let to = *chat;
             let what = format!("chat {to}: {method}");
-            let e = match retry(&self.send, &what, || call(to)).await {
+            let backoff = Backoff {
+                until: Some(deadline),
+                ..self.send
+            };
+            let overall = self.api.pace.as_deref();
+            let attempt = || {
+                let request = call(to);
+                async move {
+                    pace.wait(overall).await;
+                    request.await
+                }
+            };
+            let e = match retry(&backoff, &what, attempt).await {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
@@ -632,7 +815,7 @@ impl Outbox {
                     "chat {chat}: editMessageReplyMarkup failed: {}",
                     describe(&e)
                 );
-                Outcome::Lost
+                Outcome::Lost { aged: false }
             }
         }
     }
@@ -682,7 +865,7 @@ impl Outbox {
                 }
                 Err(e) => {
                     log::warn!("chat {chat}: editMessageText failed: {}", describe(&e));
-                    return Outcome::Lost;
+                    return Outcome::Lost { aged: false };
                 }
             }
         }
@@ -693,16 +876,18 @@ impl Outbox {
 fn lost(chat: ChatId, (failure, e): (Failure, RequestError)) -> Outcome {
     match failure {
         Failure::Gone(reason) => Outcome::Gone(reason),
+        // Sends retry transient failures until the deadline: one that comes back is the last.
         Failure::Transient(_) => {
             log::warn!(
-                "chat {chat}: reply lost after its last attempt: {}",
+                "chat {chat}: reply given up: still failing at [telegram] give_up_after ({}); if \
+                 Telegram's answers were what got lost it may have arrived",
                 describe(&e)
             );
-            Outcome::Lost
+            Outcome::Lost { aged: true }
         }
         _ => {
             log::warn!("chat {chat}: reply dropped: {}", describe(&e));
-            Outcome::Lost
+            Outcome::Lost { aged: false }
         }
     }
 }
@@ -724,8 +909,13 @@ mod tests {
     /// An outbox whose Bot API refuses every connection (nothing listens on port 1).
     fn outbox() -> Arc<Outbox> {
         let url = "http://127.0.0.1:1".parse().expect("url");
-        let api = Api::Plain(Bot::new("1:TEST").set_api_url(url));
-        Outbox::new(api, send_backoff(2, Duration::from_millis(1)))
+        let api = Api::new(Bot::new("1:TEST").set_api_url(url), false);
+        Outbox::new(
+            api,
+            send_backoff(Duration::from_millis(1)),
+            Duration::from_millis(50),
+            None,
+        )
     }
 
     #[test]

@@ -58,6 +58,15 @@ impl Rendered {
     pub fn with_keyboard(self, keyboard: Keyboard) -> Rendered {
         Rendered { keyboard, ..self }
     }
+
+    /// The same message with a paragraph of plain text after it.
+    pub fn with_footer(mut self, text: &str) -> Rendered {
+        self.html.push_str("\n\n");
+        self.html.push_str(&escape(text));
+        self.plain.push_str("\n\n");
+        self.plain.push_str(text);
+        self
+    }
 }
 
 /// A message being written: its HTML and its plain text grow together from the same pieces. Text is

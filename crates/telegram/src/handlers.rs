@@ -13,11 +13,17 @@
 //!
 //! Edited messages and other update kinds are not handled (and so not requested from Telegram).
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::dispatching::{HandlerExt as _, UpdateFilterExt as _, UpdateHandler};
+use teloxide::dptree::di::DependencyMap;
+use teloxide::dptree::HandlerDescription as _;
+use futures::FutureExt as _;
+use teloxide::dispatching::{
+    DpHandlerDescription, HandlerExt as _, UpdateFilterExt as _, UpdateHandler,
+};
 use teloxide::prelude::*;
 use teloxide::types::{
     Chat, InlineKeyboardButton, InlineKeyboardButtonKind, InlineKeyboardMarkup, InlineQueryResult,
@@ -35,7 +41,7 @@ use hitbot_store::{Event, EventSink};
 
 use super::callback::Callback;
 use super::commands::{self, AdminCommand, Command, More};
-use super::delivery::{OutMessage, Outbox};
+use super::delivery::{self, OutMessage, Outbox};
 use super::feedback::Asked;
 use super::flood::{FloodGate, Verdict};
 use super::format::{self, Rendered};
@@ -87,7 +93,7 @@ pub struct App {
 
 /// The handler tree.
 pub fn schema() -> UpdateHandler<HandlerError> {
-    dptree::entry()
+    journaled()
         .branch(
             Update::filter_message()
                 .branch(
@@ -99,6 +105,38 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         )
         .branch(Update::filter_callback_query().endpoint(on_callback))
         .branch(Update::filter_inline_query().endpoint(on_inline))
+}
+
+/// The root of the tree: runs the rest for one update, so that the messages it sends are journaled
+/// with the update, marks the update handled when it is done, and contains a panic to this update
+/// (logged; the chat's worker and every shared part go on).
+fn journaled() -> UpdateHandler<HandlerError> {
+    dptree::from_fn_with_description(
+        DpHandlerDescription::entry(),
+        |deps: DependencyMap, cont| async move {
+            let id = i64::from(deps.get::<Update>().id.0);
+            let app = deps.try_get::<Arc<App>>();
+            let run = std::panic::AssertUnwindSafe(delivery::answering(id, cont(deps)))
+                .catch_unwind()
+                .await;
+            if let Some(app) = app {
+                app.outbox.handled(id);
+            }
+            match run {
+                Ok(flow) => flow,
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    log::error!("update {id}: the handler panicked ({what}); update dropped");
+                    ControlFlow::Break(Ok(()))
+                }
+            }
+        },
+        dptree::HandlerSignature::Entry,
+    )
 }
 
 async fn on_command(app: Arc<App>, msg: Message, command: Command, me: Me) -> HandlerResult {

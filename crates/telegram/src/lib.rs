@@ -15,7 +15,9 @@
 //! | `flood.rs`    | per-user flood control (pure)                                          |
 //! | `format.rs`   | HTML and plain rendering, splitting, keyboards as data (pure)          |
 //! | `callback.rs` | `callback_data` encoding, career-path keys (pure)                      |
-//! | `delivery.rs` | the outbox: per-chat ordered sends, photos, throttling, draining       |
+//! | `intake.rs`   | updates in: long polling, the webhook server, journal before ack, dedupe |
+//! | `delivery.rs` | the outbox: journaled per-chat ordered sends, photos, draining         |
+//! | `pace.rs`     | Telegram's rate limits, per chat and overall                           |
 //! | `retry.rs`    | the one retry helper: failure classes, backoff (sends, side calls, getMe) |
 //! | `feedback.rs` | the question behind each answer, for the 👍/👎 events                    |
 //! | `secrets.rs`  | keeps the token out of logs                                            |
@@ -32,6 +34,8 @@ mod flood;
 pub mod format;
 mod handlers;
 mod inbox;
+mod intake;
+mod pace;
 mod retry;
 mod secrets;
 
@@ -44,7 +48,6 @@ use teloxide::dispatching::Dispatcher;
 use teloxide::payloads::{SetMyDescriptionSetters, SetMyShortDescriptionSetters};
 use teloxide::prelude::*;
 use teloxide::types::Me;
-use teloxide::update_listeners::{webhooks, Polling};
 use teloxide::utils::command::BotCommands as _;
 use teloxide::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
@@ -53,6 +56,7 @@ use hitbot_careers::chart::ChartCache;
 use hitbot_engine::memory::{Memory, DEFAULT_CAPACITY};
 use hitbot_engine::reload::{AdvisorHandle, Watcher};
 use hitbot_engine::AnswerConfig;
+use hitbot_store::journal::{Journal, Recovery};
 use hitbot_store::{Event, EventSink, Recorder, StoreConfig};
 
 pub use config::TelegramConfig;
@@ -79,10 +83,6 @@ from the guide \"What Is a Health Information Technician?\" on computerscience.o
 /// Shown on the bot's profile; at most 120 characters.
 const SHORT_DESCRIPTION: &str =
     "Answers about Health Information Technician careers: salary, skills, RHIT, education, career paths.";
-/// How long a stop may wait for replies still being delivered.
-const DRAIN: Duration = Duration::from_millis(1500);
-/// Long-polling timeout (teloxide's HTTP client gives up after 17 s).
-const POLL_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest wait between two getMe attempts while Telegram cannot be reached at startup.
 const MAX_STARTUP_BACKOFF: Duration = Duration::from_secs(30);
 /// The flood-control window (`[telegram] flood_per_minute`).
@@ -114,6 +114,8 @@ pub struct Options {
     pub watch_knowledge: Option<Duration>,
     /// The window `[telegram] flood_per_minute` counts in: a minute.
     pub flood_window: Duration,
+    /// The journal of work in flight (`[telegram] journal`); `None`: in memory only.
+    pub journal: Option<PathBuf>,
 }
 
 impl Options {
@@ -132,8 +134,20 @@ impl Options {
             watch_knowledge: (telegram.watch_knowledge_secs > 0)
                 .then(|| Duration::from_secs(telegram.watch_knowledge_secs)),
             flood_window: MINUTE,
+            journal: Some(journal_path(telegram, store)),
         }
     }
+}
+
+/// `[telegram] journal`, or `journal.sqlite` in the folder of `[store] path`.
+pub fn journal_path(telegram: &TelegramConfig, store: &StoreConfig) -> PathBuf {
+    telegram.journal.clone().unwrap_or_else(|| {
+        store
+            .path
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join("journal.sqlite")
+    })
 }
 
 /// Records nothing (when there is no store).
@@ -268,8 +282,9 @@ pub async fn stop_signal() {
 }
 
 /// Runs the bot until `stop` is cancelled (SIGINT or SIGTERM in production, the test in tests), then
-/// stops cleanly: the listener acknowledges the last update offset (so nothing is answered twice
-/// after a restart) and queued replies get up to 1.5 s to go out.
+/// stops cleanly: no more updates are taken (the last ones are acknowledged), the updates taken are
+/// handled, and replies get up to `[telegram] drain_secs` to go out. Whatever is left stays in the
+/// journal and goes out at the next start, before anything new.
 pub async fn run(
     bot: Bot,
     handle: AdvisorHandle,
@@ -288,11 +303,26 @@ pub async fn run(
     };
 
     let telegram = options.telegram.clone();
+    let (journal, recovery) = open_journal(options.journal.as_deref());
     let api = Api::new(bot.clone(), telegram.throttle);
     let outbox = Outbox::new(
         api,
-        send_backoff(telegram.send_attempts, options.retry_backoff),
+        send_backoff(options.retry_backoff),
+        telegram.give_up_after.0,
+        journal.clone(),
     );
+    // What the last run left: its replies first, then its unhandled updates, then anything new.
+    let resent = outbox.resume(recovery.outbound);
+    let replay = match &journal {
+        Some(j) => intake::replay(j, recovery.inbound),
+        None => Vec::new(),
+    };
+    if resent > 0 || !replay.is_empty() {
+        log::info!(
+            "journal: sending {resent} replies and handling {} updates left by the last run",
+            replay.len()
+        );
+    }
     let app = Arc::new(App {
         handle: handle.clone(),
         memory: Memory::new(options.followup, DEFAULT_CAPACITY),
@@ -331,70 +361,80 @@ pub async fn run(
                 .or_else(|| u.from().map(|f| f.id.0 as i64))
         })
         .build();
-    let token = dispatcher.shutdown_token();
-    let watcher = tokio::spawn({
-        let stop = stop.clone();
-        async move {
-            stop.cancelled().await;
-            // The token refuses while the dispatcher is still starting: try until it takes.
-            loop {
-                match token.shutdown() {
-                    Ok(done) => return done.await,
-                    Err(_idle) => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            }
-        }
-    });
 
-    let mode = match &telegram.webhook_url {
-        Some(url) => format!("webhook {url}"),
-        None => "long polling".to_string(),
-    };
+    // The intake ends at `stop`; the dispatcher then handles what was taken and returns.
+    let (tx, rx) = tokio::sync::mpsc::channel(intake::QUEUE);
+    let intake = intake::Intake::new(journal.clone(), tx);
+    let listener = intake::listener(replay, rx);
     let entries = handle.get().knowledge().entries.len();
-    let started = match &telegram.webhook_url {
+    let (mode, taking) = match &telegram.webhook_url {
         None => {
             if let Err(e) = bot.delete_webhook().await {
                 log::warn!("deleteWebhook failed: {}", describe(&e));
             }
-            let listener = Polling::builder(bot.clone()).timeout(POLL_TIMEOUT).build();
-            log::info!(
-                "hitbot is running as @{} with {entries} knowledge entries ({mode})",
-                me.username()
-            );
-            dispatcher
-                .try_dispatch_with_listener(listener, Arc::new(listener_error))
-                .await
+            let task = tokio::spawn(intake::poll(
+                bot.clone(),
+                intake,
+                stop.clone(),
+                options.retry_backoff,
+            ));
+            ("long polling".to_string(), task)
         }
         Some(url) => {
-            let listener = match webhook_listener(&bot, url, &telegram).await {
-                Ok(listener) => listener,
-                Err(e) => {
-                    watcher.abort();
-                    return Err(e);
-                }
-            };
-            log::info!(
-                "hitbot is running as @{} with {entries} knowledge entries ({mode})",
-                me.username()
-            );
-            dispatcher
-                .try_dispatch_with_listener(listener, Arc::new(no_listener_errors))
-                .await
+            let task = start_webhook(&bot, url, &telegram, intake, stop.clone()).await?;
+            (format!("webhook {url}"), task)
         }
     };
-    watcher.abort();
-    if let Err(e) = started {
+    log::info!(
+        "hitbot is running as @{} with {entries} knowledge entries ({mode})",
+        me.username()
+    );
+    let dispatched = dispatcher
+        .try_dispatch_with_listener(listener, Arc::new(no_listener_errors))
+        .await;
+    if dispatched.is_err() {
+        stop.cancel();
+    }
+    let _ = taking.await;
+    if let Err(e) = dispatched {
         return Err(TelegramError::Dispatch(describe(&e)));
     }
-    let left = outbox.drain(DRAIN).await;
+    let left = outbox
+        .drain(Duration::from_secs(telegram.drain_secs))
+        .await;
     if left > 0 {
-        log::warn!("stopped with {left} deliveries or calls still in flight");
+        log::warn!(
+            "stopped with {left} deliveries still in flight after [telegram] drain_secs = {}; \
+             their replies are sent at the next start",
+            telegram.drain_secs
+        );
     }
     if stop.is_cancelled() {
         log::info!("hitbot stopped");
         Ok(())
     } else {
         Err(TelegramError::ListenerEnded)
+    }
+}
+
+/// Opens the journal and reads what the last run left; without one (none configured, or it cannot
+/// be opened: logged) the bot runs with work in flight kept in memory only.
+fn open_journal(path: Option<&std::path::Path>) -> (Option<Arc<Journal>>, Recovery) {
+    let Some(path) = path else {
+        return (None, Recovery::default());
+    };
+    let opened = Journal::open(path).and_then(|j| {
+        let r = j.recover()?;
+        Ok((j, r))
+    });
+    match opened {
+        Ok((j, r)) => (Some(Arc::new(j)), r),
+        Err(e) => {
+            log::error!(
+                "the journal cannot be used ({e}); replies in flight will be lost if the bot stops"
+            );
+            (None, Recovery::default())
+        }
     }
 }
 
@@ -429,10 +469,6 @@ async fn no_listener_errors(e: std::convert::Infallible) {
     match e {}
 }
 
-async fn listener_error(e: RequestError) {
-    log::warn!("getUpdates failed: {}", describe(&e));
-}
-
 /// getMe, retried with growing waits for as long as Telegram cannot be reached (network errors,
 /// 5xx, 429): a bot started before the network is up just waits. A refused token (401) or any other
 /// error is returned at once.
@@ -442,6 +478,7 @@ async fn get_me(bot: &Bot, first: Duration) -> Result<Me, RequestError> {
         first: first.max(Duration::from_millis(1)),
         max: MAX_STARTUP_BACKOFF,
         longest_retry_after: None,
+        until: None,
         level: log::Level::Warn,
     };
     retry(&startup, "getMe at startup", || bot.get_me().send()).await
@@ -464,16 +501,15 @@ async fn set_up_profile(bot: Bot) {
     }
 }
 
-/// Binds the webhook server, registers the webhook with Telegram (`setWebhook`), and returns the
-/// listener; the server stops and the webhook is deleted when the listener is stopped.
-async fn webhook_listener(
+/// Binds the webhook server and registers the webhook with Telegram (`setWebhook`); the server
+/// stops and the webhook is deleted at `stop`.
+async fn start_webhook(
     bot: &Bot,
     url: &str,
     telegram: &TelegramConfig,
-) -> Result<
-    impl teloxide::update_listeners::UpdateListener<Err = std::convert::Infallible>,
-    TelegramError,
-> {
+    intake: intake::Intake,
+    stop: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, TelegramError> {
     let address: SocketAddr =
         telegram
             .webhook_listen
@@ -486,23 +522,14 @@ async fn webhook_listener(
         key: "telegram.webhook_url",
         value: url.to_string(),
     })?;
-    let mut options = webhooks::Options::new(address, url);
-    if let Some(secret) = &telegram.webhook_secret {
-        options = options.secret_token(secret.clone());
-    }
+    let secret = telegram
+        .webhook_secret
+        .clone()
+        .unwrap_or_else(intake::random_secret);
     let tcp = tokio::net::TcpListener::bind(address)
         .await
         .map_err(|source| TelegramError::Listen { address, source })?;
-    let (listener, stopped, router) = webhooks::axum_to_router(bot.clone(), options)
+    intake::webhook(bot.clone(), url, secret, tcp, intake, stop)
         .await
-        .map_err(|e| TelegramError::SetWebhook(describe(&e)))?;
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(tcp, router)
-            .with_graceful_shutdown(stopped)
-            .await
-        {
-            log::error!("the webhook server failed: {e}");
-        }
-    });
-    Ok(listener)
+        .map_err(|e| TelegramError::SetWebhook(describe(&e)))
 }

@@ -88,6 +88,9 @@ pub struct Backoff {
     /// A `retry_after` longer than this is not waited for: the failure is returned. Side calls set
     /// it, since a callback or inline query can only be answered for a few seconds.
     pub longest_retry_after: Option<Duration>,
+    /// No attempt starts after this (a reply's age limit, `[telegram] give_up_after`); the last
+    /// failure is returned instead.
+    pub until: Option<tokio::time::Instant>,
     /// How a retry is logged: a warning while the bot cannot start, debug for routine send retries.
     pub level: log::Level,
 }
@@ -128,10 +131,13 @@ where
         };
         let out_of_attempts = backoff.attempts.is_some_and(|n| attempt >= n);
         let too_long = backoff.longest_retry_after.is_some_and(|m| at_least > m);
-        if out_of_attempts || too_long {
+        let wait = at_least.max(backoff.wait(attempt));
+        let too_late = backoff
+            .until
+            .is_some_and(|until| tokio::time::Instant::now() + wait > until);
+        if out_of_attempts || too_long || too_late {
             return Err(e);
         }
-        let wait = at_least.max(backoff.wait(attempt));
         let of = backoff.attempts.map_or(String::new(), |n| format!("/{n}"));
         log::log!(
             backoff.level,
@@ -215,6 +221,7 @@ mod tests {
             attempts,
             first: Duration::from_millis(1),
             max: Duration::from_millis(4),
+            until: None,
             longest_retry_after: Some(Duration::from_secs(5)),
             level: log::Level::Debug,
         }

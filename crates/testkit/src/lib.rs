@@ -1211,7 +1211,18 @@ pub fn options() -> Options {
     o.telegram.throttle = false;
     o.retry_backoff = Duration::from_millis(50);
     o.watch_knowledge = None;
+    // Each bot its own journal (a test that restarts a bot passes the same one again).
+    o.journal = Some(fresh_journal());
     o
+}
+
+/// A journal path no other bot of this process uses.
+pub fn fresh_journal() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir()
+        .join(format!("hitbot-test-{}-journals", std::process::id()))
+        .join(format!("journal-{n}.sqlite"))
 }
 
 impl Bot {
