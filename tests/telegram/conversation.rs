@@ -796,6 +796,13 @@ async fn webhook_mode_receives_updates_with_the_secret() {
     }
     let reply = api.reply_in(9).await;
     assert!(reply.all_buttons().contains(&"f:+:salary".to_string()));
+    // Telegram sends an update again when it did not see our 200: it is answered once.
+    assert_eq!(
+        post(port, "/hitbot-hook", Some("test-secret_1"), &update).await,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(api.sent_to(9).len(), 1, "a replayed update is not answered again");
     assert!(api.calls_of("getUpdates").is_empty());
     bot.stop().await.expect("a clean stop");
     api.wait_for("deleteWebhook", |c| c.ok()).await;

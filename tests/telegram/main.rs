@@ -4,6 +4,7 @@
 
 mod charts;
 mod conversation;
+mod durable;
 mod faults;
 mod format_fuzz;
 mod inbox;

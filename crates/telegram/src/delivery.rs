@@ -274,6 +274,8 @@ pub struct Outbox {
     closing: CancellationToken,
     /// Telegram's `file_id` of each photo uploaded, by the photo's key.
     file_ids: Cache<String, String>,
+    /// The tasks not known to have finished, so that a stop can end them at its deadline.
+    running: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl Outbox {
@@ -300,7 +302,18 @@ impl Outbox {
             tasks: TaskTracker::new(),
             closing: CancellationToken::new(),
             file_ids: Cache::new(MAX_FILE_IDS, None),
+            running: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Runs `task` on the tracker, abortable by [`Outbox::drain`].
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let handle = self.tasks.spawn(task).abort_handle();
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if running.len() >= 1024 {
+            running.retain(|h| !h.is_finished());
+        }
+        running.push(handle);
     }
 
     /// The journal, if any.
@@ -437,7 +450,7 @@ impl Outbox {
     /// Answers a button press (stops the client's spinner), with a short retry.
     pub fn answer_callback(self: &Arc<Self>, id: CallbackQueryId, text: Option<String>) {
         let outbox = Arc::clone(self);
-        self.tasks.spawn(async move {
+        self.spawn(async move {
             let result = retry(&outbox.side, "answerCallbackQuery", || {
                 let (id, text) = (id.clone(), text.clone());
                 async {
@@ -466,7 +479,7 @@ impl Outbox {
         cache_time: u32,
     ) {
         let outbox = Arc::clone(self);
-        self.tasks.spawn(async move {
+        self.spawn(async move {
             let result = retry(&outbox.side, "answerInlineQuery", || {
                 let (id, results, button) = (id.clone(), results.clone(), button.clone());
                 async {
@@ -489,7 +502,7 @@ impl Outbox {
     /// Shows "typing…" in a chat; best effort, one attempt.
     pub fn typing(self: &Arc<Self>, chat: ChatId) {
         let api = self.api.clone();
-        self.tasks.spawn(async move {
+        self.spawn(async move {
             let result = with_api!(&api, |r| r
                 .send_chat_action(chat, ChatAction::Typing)
                 .await
@@ -501,13 +514,25 @@ impl Outbox {
     }
 
     /// Stops taking its time: idle delivery tasks end, and this waits until every queued message and
-    /// side call has finished, or `within` has passed. Returns how many tasks had not finished.
+    /// side call has finished, or `within` has passed; then what is still running is ended (its
+    /// messages stay in the journal). Returns how many tasks had not finished.
     pub async fn drain(&self, within: Duration) -> usize {
         self.closing.cancel();
         self.tasks.close();
         match tokio::time::timeout(within, self.tasks.wait()).await {
             Ok(()) => 0,
-            Err(_late) => self.tasks.len(),
+            Err(_late) => {
+                let left = self.tasks.len();
+                for task in self
+                    .running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .drain(..)
+                {
+                    task.abort();
+                }
+                left
+            }
         }
     }
 
@@ -525,7 +550,7 @@ impl Outbox {
         let (tx, rx) = mpsc::unbounded_channel();
         let _ = tx.send(job);
         chats.insert(chat, tx);
-        self.tasks.spawn(Arc::clone(self).chat_task(chat, rx));
+        self.spawn(Arc::clone(self).chat_task(chat, rx));
     }
 
     /// Delivers one chat's jobs in order; ends after `IDLE` without work, or as soon as it has none

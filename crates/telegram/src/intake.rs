@@ -40,7 +40,7 @@ pub const ALLOWED: [AllowedUpdate; 3] = [
 /// Long-polling timeout, in seconds (teloxide's HTTP client gives up after 17 s).
 const POLL_TIMEOUT_SECS: u32 = 10;
 /// Longest wait between two failed `getUpdates`.
-const MAX_POLL_BACKOFF: Duration = Duration::from_secs(30);
+const MAX_POLL_BACKOFF: Duration = Duration::from_secs(5);
 /// Updates taken but not yet read by the dispatcher; a full queue holds back polling (they are
 /// journaled already).
 pub const QUEUE: usize = 1024;

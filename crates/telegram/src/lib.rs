@@ -59,7 +59,7 @@ use hitbot_engine::AnswerConfig;
 use hitbot_store::journal::{Journal, Recovery};
 use hitbot_store::{Event, EventSink, Recorder, StoreConfig};
 
-pub use config::TelegramConfig;
+pub use config::{Age, TelegramConfig};
 pub use error::TelegramError;
 /// The Bot API client `run` takes (teloxide's), so that callers need not depend on teloxide.
 pub use teloxide::Bot;

@@ -74,6 +74,13 @@ impl Call {
         self.params.get("chat_id").and_then(Value::as_i64)
     }
 
+    /// The message a sent message replies to (`reply_parameters.message_id`).
+    pub fn reply_to(&self) -> Option<i64> {
+        self.params
+            .pointer("/reply_parameters/message_id")
+            .and_then(Value::as_i64)
+    }
+
     pub fn text(&self) -> &str {
         self.params
             .get("text")
@@ -171,6 +178,8 @@ struct State {
     files: Vec<String>,
     /// Successful `sendMessage` calls so far.
     messages_sent: usize,
+    /// Until then every call is dropped unanswered (the Bot API is down).
+    down_until: Option<Instant>,
 }
 
 struct Shared {
@@ -374,6 +383,16 @@ impl MockApi {
             every: every.max(1),
             seen: 0,
         });
+    }
+
+    /// The Bot API is down for `d` from now: every call's connection is closed unanswered.
+    pub fn outage(&self, d: Duration) {
+        self.state().down_until = Some(Instant::now() + d);
+    }
+
+    /// Removes every fault rule (faults already hit stay hit).
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
     }
 
     /// How many `sendMessage` calls have succeeded so far.
@@ -613,7 +632,11 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             record(&shared, &mut s, &method, &params, status, &body);
             return respond(status, body);
         }
-        take_fault(&mut s, &method, &params)
+        if s.down_until.is_some_and(|t| Instant::now() < t) {
+            Some(Fault::Drop)
+        } else {
+            take_fault(&mut s, &method, &params)
+        }
     };
     let outcome: Option<(u16, Value)> = match fault {
         Some(Fault::TooManyRequests { retry_after }) => Some((
