@@ -39,6 +39,10 @@ USER hitbot
 VOLUME ["/app/data"]
 # Only used in webhook mode ([telegram] webhook_listen = "0.0.0.0:8443" in a mounted config.toml).
 EXPOSE 8443
-# SIGTERM (docker stop) stops hitbot cleanly within 2 seconds.
+# SIGTERM (docker stop) stops hitbot cleanly: it keeps delivering for up to [telegram] drain_secs
+# (8 s, below docker stop's default 10 s timeout; with a larger drain_secs run `docker stop -t N`
+# with N above it), then exits 0. Replies still owed wait in /app/data/journal.sqlite (the volume)
+# for the next start; even a SIGKILL loses nothing.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["hitbot"]
 CMD ["telegram"]

@@ -85,6 +85,62 @@ pub fn unseen(advisor: &Advisor, questions: &[String]) -> (BenchReport, usize) {
     (report, model_runs)
 }
 
+/// What the journal of work in flight costs per message: one update accepted, one reply queued,
+/// the update marked handled and the reply marked done, as the Telegram front end does for each
+/// question, in a journal file under `dir`.
+pub struct JournalCost {
+    pub messages: usize,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub mean: Duration,
+    /// Rows left in the journal afterwards (handled update ids kept for deduplication).
+    pub rows: u64,
+}
+
+pub fn journal(
+    dir: &std::path::Path,
+    messages: usize,
+) -> Result<JournalCost, hitbot_store::StoreError> {
+    use hitbot_store::journal::{Inbound, Journal};
+    let path = dir.join("journal.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let j = Journal::open(&path)?;
+    let body = "{\"update_id\":1,\"message\":{\"text\":\"how much do HITs make?\"}}".to_string();
+    let reply = "{\"chat\":1,\"parts\":[[\"<b>Salary</b> ...\",\"Salary ...\"]]}";
+    let mut times = Vec::with_capacity(messages);
+    let start = Instant::now();
+    for id in 1..=messages as i64 {
+        let t = Instant::now();
+        let update = Inbound {
+            update_id: id,
+            chat: Some(id % 100),
+            body: body.clone(),
+        };
+        j.accept(std::slice::from_ref(&update))?;
+        let row = j.queue(Some(id), id % 100, reply, std::time::SystemTime::now())?;
+        j.handled(id)?;
+        j.done(row)?;
+        times.push(t.elapsed());
+    }
+    let total = start.elapsed();
+    times.sort();
+    let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    let rows = j.rows()?;
+    drop(j);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+    }
+    Ok(JournalCost {
+        messages,
+        p50: at(0.5),
+        p99: at(0.99),
+        mean: total / messages.max(1) as u32,
+        rows,
+    })
+}
+
 /// Resident memory of this process in kB (Linux), if known.
 pub fn resident_kb() -> Option<u64> {
     proc_status_kb("VmRSS:")

@@ -251,6 +251,20 @@ pub fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                     100.0 * runs as f64 / n.max(1) as f64
                 ))?;
             }
+            let scratch = std::env::temp_dir().join(format!("hitbot-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&scratch)?;
+            let journal = bench::journal(&scratch, 20_000);
+            let _ = std::fs::remove_dir_all(&scratch);
+            let j = journal.map_err(|e| MustFix(format!("bench: journal: {e}")))?;
+            say(format_args!(
+                "journal: {} messages (accept, queue, handled, done): p50 {:.1} us, p99 {:.1} us, mean {:.1} us per message ({:.1}x an answer's mean); {} rows left",
+                j.messages,
+                j.p50.as_secs_f64() * 1e6,
+                j.p99.as_secs_f64() * 1e6,
+                j.mean.as_secs_f64() * 1e6,
+                j.mean.as_secs_f64() / r.mean.as_secs_f64().max(1e-9),
+                j.rows
+            ))?;
             if let (Some(now), Some(peak)) = (bench::resident_kb(), bench::peak_resident_kb()) {
                 say(format_args!(
                     "resident memory: {:.1} MB (peak {:.1} MB)",

@@ -802,7 +802,11 @@ async fn webhook_mode_receives_updates_with_the_secret() {
         200
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(api.sent_to(9).len(), 1, "a replayed update is not answered again");
+    assert_eq!(
+        api.sent_to(9).len(),
+        1,
+        "a replayed update is not answered again"
+    );
     assert!(api.calls_of("getUpdates").is_empty());
     bot.stop().await.expect("a clean stop");
     api.wait_for("deleteWebhook", |c| c.ok()).await;

@@ -92,12 +92,14 @@ async fn replies_left_at_a_stop_go_out_at_the_next_start_once() {
     let expected = ask(&api, 1..=4, 0..3);
     let deadline = tokio::time::Instant::now() + hitbot_testkit::PATIENCE;
     while pending_replies(&journal) < 12 {
-        assert!(tokio::time::Instant::now() < deadline, "replies never journaled");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "replies never journaled"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     first.stop().await.expect("a clean stop");
     assert!(api.calls_of("sendMessage").iter().all(|c| !c.ok()));
-
 
     api.clear_faults();
     let second = Bot::start_with(&api, hitbot_testkit::handle(), TOKEN, |o| {
@@ -106,7 +108,11 @@ async fn replies_left_at_a_stop_go_out_at_the_next_start_once() {
     .await;
     answered_exactly_once(&api, &expected).await;
     second.stop().await.expect("a clean stop");
-    assert_eq!(pending_replies(&journal), 0, "delivered replies leave the journal");
+    assert_eq!(
+        pending_replies(&journal),
+        0,
+        "delivered replies leave the journal"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,7 +135,8 @@ async fn updates_taken_but_not_handled_are_handled_at_the_next_start() {
             })
             .to_string(),
         };
-        j.accept(&[update(1, "/salary"), update(2, "/skills")]).unwrap();
+        j.accept(&[update(1, "/salary"), update(2, "/skills")])
+            .unwrap();
     }
     let bot = Bot::start_with(&api, hitbot_testkit::handle(), TOKEN, |o| {
         o.journal = Some(journal.clone());
@@ -177,12 +184,19 @@ async fn a_reply_still_failing_at_its_age_limit_is_given_up_and_counted() {
             assert_eq!(stats.pending_replies, 0);
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never given up: {stats:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never given up: {stats:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     api.say(8, "/stats");
     let stats = api.reply_in(8).await;
-    assert!(stats.text().contains("1 replies given up"), "{}", stats.text());
+    assert!(
+        stats.text().contains("1 replies given up"),
+        "{}",
+        stats.text()
+    );
     bot.stop().await.expect("a clean stop");
 }
 
@@ -193,7 +207,12 @@ async fn one_chats_retry_after_holds_back_only_that_chat() {
         o.telegram.throttle = true;
     })
     .await;
-    api.fail_next_in("sendMessage", Some(1), Fault::TooManyRequests { retry_after: 6 }, 1);
+    api.fail_next_in(
+        "sendMessage",
+        Some(1),
+        Fault::TooManyRequests { retry_after: 6 },
+        1,
+    );
     api.say(1, "/salary");
     api.wait_for("sendMessage", |c| c.status == 429).await;
     let others = ask(&api, 2..=6, 0..2);
@@ -204,7 +223,10 @@ async fn one_chats_retry_after_holds_back_only_that_chat() {
             .then_some(())
     })
     .await;
-    assert!(api.sent_to(1).is_empty(), "chat 1 is still waiting out its retry_after");
+    assert!(
+        api.sent_to(1).is_empty(),
+        "chat 1 is still waiting out its retry_after"
+    );
     let late = api.reply_in(1).await;
     let waited = late.at - api.calls_of("sendMessage")[0].at;
     assert!(waited >= Duration::from_secs(6), "{waited:?}");

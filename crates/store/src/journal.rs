@@ -171,7 +171,10 @@ impl Journal {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| format!("not a journal ({e})"))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            log::warn!("journal {}: journal mode is {mode}, not WAL", path.display());
+            log::warn!(
+                "journal {}: journal mode is {mode}, not WAL",
+                path.display()
+            );
         }
         // NORMAL with WAL: a committed transaction survives the process being killed; only a power
         // loss may take the last ones back (never leaving a broken file).
@@ -520,7 +523,11 @@ mod tests {
     fn a_foreign_or_newer_file_is_set_aside_with_a_fresh_journal() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.sqlite");
-        std::fs::write(&path, b"this is not a database, just some text of some length...").unwrap();
+        std::fs::write(
+            &path,
+            b"this is not a database, just some text of some length...",
+        )
+        .unwrap();
         let j = Journal::open(&path).unwrap();
         assert_eq!(j.accept(&[update(1, 1)]).unwrap(), [true]);
         drop(j);
@@ -540,6 +547,43 @@ mod tests {
             })
             .count();
         assert!(aside >= 1);
+    }
+
+    #[test]
+    fn a_full_disk_refuses_the_write_and_keeps_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.accept(&[update(1, 1)]).unwrap(), [true]);
+        // A disk with no room left: SQLite refuses to grow the file.
+        let pages: i64 = j
+            .with(|c| c.query_row("PRAGMA page_count", [], |r| r.get(0)))
+            .unwrap();
+        j.with(|c| c.pragma_update(None, "max_page_count", pages))
+            .unwrap();
+        let big: Vec<Inbound> = (2..200)
+            .map(|id| Inbound {
+                body: "x".repeat(4000),
+                ..update(id, 1)
+            })
+            .collect();
+        assert!(
+            j.accept(&big).is_err(),
+            "the batch is refused, not half-written"
+        );
+        drop(j);
+        let j = Journal::open(&path).unwrap();
+        let r = j.recover().unwrap();
+        assert_eq!(
+            r.inbound.iter().map(|u| u.update_id).collect::<Vec<_>>(),
+            [1],
+            "what was written before is intact, nothing of the refused batch is"
+        );
+        assert_eq!(
+            j.accept(&big).unwrap().len(),
+            big.len(),
+            "room again: taken"
+        );
     }
 
     #[cfg(unix)]
@@ -571,12 +615,19 @@ mod tests {
             /// A user in chat 0..3 asks.
             Arrive(u8),
             /// getUpdates: journal, then confirm the offset (`crash`: die in between).
-            Poll { crash: bool },
+            Poll {
+                crash: bool,
+            },
             /// The next update's handler runs (`crash`: die after queueing, before `handled`).
-            Handle { crash: bool },
+            Handle {
+                crash: bool,
+            },
             /// The next reply goes out: accepted, and (`lost`) its answer lost or (`crash`) the
             /// process dies before `done`.
-            Send { lost: bool, crash: bool },
+            Send {
+                lost: bool,
+                crash: bool,
+            },
             Crash,
         }
 
@@ -658,7 +709,9 @@ mod tests {
                     }
                     Op::Handle { crash } => {
                         let p = self.start();
-                        let Some(u) = p.to_handle.pop_front() else { return };
+                        let Some(u) = p.to_handle.pop_front() else {
+                            return;
+                        };
                         let chat = u.chat.expect("chat");
                         let row = p
                             .journal
@@ -673,7 +726,9 @@ mod tests {
                     }
                     Op::Send { lost, crash } => {
                         let p = self.start();
-                        let Some(&(row, update, chat)) = p.to_send.front() else { return };
+                        let Some(&(row, update, chat)) = p.to_send.front() else {
+                            return;
+                        };
                         self.delivered.push((chat, update));
                         if crash {
                             self.forced.insert(update);
@@ -704,7 +759,10 @@ mod tests {
                         self.step(Op::Handle { crash: false });
                     }
                     while !self.start().to_send.is_empty() {
-                        self.step(Op::Send { lost: false, crash: false });
+                        self.step(Op::Send {
+                            lost: false,
+                            crash: false,
+                        });
                     }
                 }
             }

@@ -56,7 +56,8 @@ impl Default for TelegramConfig {
 impl TelegramConfig {
     /// Checks the values; an error names the key (within `[telegram]`) and what it must be.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if !(Duration::from_secs(1)..=Duration::from_secs(7 * 86_400)).contains(&self.give_up_after.0)
+        if !(Duration::from_secs(1)..=Duration::from_secs(7 * 86_400))
+            .contains(&self.give_up_after.0)
         {
             return Err((
                 "give_up_after",

@@ -696,7 +696,13 @@ impl Outbox {
         let deadline = self.deadline(SystemTime::now());
         if let Some(id) = self.file_id(&p.key) {
             match self
-                .send_photo_once(&mut chat, &p, InputFile::file_id(FileId(id)), deadline, pace)
+                .send_photo_once(
+                    &mut chat,
+                    &p,
+                    InputFile::file_id(FileId(id)),
+                    deadline,
+                    pace,
+                )
                 .await
             {
                 Ok(_) => return Outcome::Delivered,

@@ -18,12 +18,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::dptree::di::DependencyMap;
-use teloxide::dptree::HandlerDescription as _;
 use futures::FutureExt as _;
 use teloxide::dispatching::{
     DpHandlerDescription, HandlerExt as _, UpdateFilterExt as _, UpdateHandler,
 };
+use teloxide::dptree::di::DependencyMap;
+use teloxide::dptree::HandlerDescription as _;
 use teloxide::prelude::*;
 use teloxide::types::{
     Chat, InlineKeyboardButton, InlineKeyboardButtonKind, InlineKeyboardMarkup, InlineQueryResult,

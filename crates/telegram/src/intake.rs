@@ -77,7 +77,10 @@ impl Intake {
             }
             let chat = u.chat().map(|c| c.id.0);
             if let Some(id) = chat.filter(|&id| !valid_chat_id(id)) {
-                log::warn!("update {}: chat id {id} is not a Telegram chat id; ignored", u.id.0);
+                log::warn!(
+                    "update {}: chat id {id} is not a Telegram chat id; ignored",
+                    u.id.0
+                );
                 continue;
             }
             // Inline queries can only be answered for a few seconds: not worth a journal row.
@@ -152,7 +155,10 @@ pub fn replay(journal: &Journal, pending: Vec<Inbound>) -> Vec<Update> {
         .filter_map(|row| match serde_json::from_str::<Update>(&row.body) {
             Ok(u) => Some(u),
             Err(e) => {
-                log::warn!("journal: update {} cannot be read ({e}); skipped", row.update_id);
+                log::warn!(
+                    "journal: update {} cannot be read ({e}); skipped",
+                    row.update_id
+                );
                 let _ = journal.handled(row.update_id);
                 None
             }

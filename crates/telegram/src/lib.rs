@@ -399,9 +399,7 @@ pub async fn run(
     if let Err(e) = dispatched {
         return Err(TelegramError::Dispatch(describe(&e)));
     }
-    let left = outbox
-        .drain(Duration::from_secs(telegram.drain_secs))
-        .await;
+    let left = outbox.drain(Duration::from_secs(telegram.drain_secs)).await;
     if left > 0 {
         log::warn!(
             "stopped with {left} deliveries still in flight after [telegram] drain_secs = {}; \

@@ -89,7 +89,6 @@ impl ChatPace {
             self.sent.pop_front();
         }
     }
-
 }
 
 /// A [`ChatPace`] a delivery task can share with the requests it retries.
@@ -126,7 +125,10 @@ mod tests {
         assert_eq!(p.next_at(t), t);
         p.sent(t);
         assert_eq!(p.next_at(t), t + CHAT_GAP);
-        assert_eq!(p.next_at(t + Duration::from_secs(5)), t + Duration::from_secs(5));
+        assert_eq!(
+            p.next_at(t + Duration::from_secs(5)),
+            t + Duration::from_secs(5)
+        );
     }
 
     #[test]
