@@ -218,7 +218,7 @@ pub async fn poll(bot: Bot, intake: Intake, stop: CancellationToken, first_backo
     // know it, but there is no need to fetch it twice).
     if let Some(o) = offset {
         let ack = bot.get_updates().offset(o).limit(1).timeout(0).send();
-        if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(2), ack).await {
+        if let Ok(Err(e)) = tokio::time::timeout(Duration::from_millis(500), ack).await {
             log::debug!("acknowledging the last updates failed: {}", describe(&e));
         }
     }
