@@ -8,14 +8,20 @@
 //! cargo run --release --example telegram_load -- --chats 500 --per-chat 40
 //! cargo run --release --example telegram_load -- --rate 1000        # paced: 1000 msg/s arrive
 //! cargo run --release --example telegram_load -- --throttle         # Telegram's limits on
+//! cargo run --release --example telegram_load -- --chats 100 --per-chat 200 --faults --restart
 //! ```
+//!
+//! `--faults` spreads faults over the sends (dropped connections, 429s, a few 500s, and sends whose
+//! answer is lost after Telegram executed them: the only duplicates allowed); `--restart` stops the
+//! bot one second into the run with no time to drain and starts a new one on the same journal. Both
+//! print how many questions were lost (must be 0) and answered twice.
 //!
 //! With `--throttle` it also prints the least time Telegram's limits allow for the run (30 messages a
 //! second overall, 1 a second and 20 a minute per chat) and how far above it the run took.
 
 use std::time::Duration;
 
-use hitbot_testkit::{Bot, MockApi, TOKEN};
+use hitbot_testkit::{Bot, Fault, MockApi, TOKEN};
 use tokio::time::Instant;
 
 /// The benchmark questions (shared with `hitbot bench` and `cargo bench`).
@@ -30,6 +36,8 @@ struct Args {
     throttle: bool,
     /// Messages per second arriving; 0 = all at once.
     rate: f64,
+    faults: bool,
+    restart: bool,
 }
 
 fn args() -> Args {
@@ -38,6 +46,8 @@ fn args() -> Args {
         per_chat: 20,
         throttle: false,
         rate: 0.0,
+        faults: false,
+        restart: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -47,6 +57,8 @@ fn args() -> Args {
             "--per-chat" => a.per_chat = value().parse().expect("--per-chat N"),
             "--rate" => a.rate = value().parse().expect("--rate R"),
             "--throttle" => a.throttle = true,
+            "--faults" => a.faults = true,
+            "--restart" => a.restart = true,
             other => {
                 eprintln!(
                     "unknown argument {other}; see the doc comment of examples/telegram_load.rs"
@@ -59,6 +71,8 @@ fn args() -> Args {
 }
 
 fn main() {
+    // `RUST_LOG=hitbot_telegram=debug` shows what the bot does; quiet otherwise.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
     let a = args();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -70,11 +84,17 @@ fn main() {
 async fn run(a: Args) {
     let api = MockApi::start().await;
     let throttle = a.throttle;
-    let bot = Bot::start_with(&api, hitbot_testkit::handle(), TOKEN, |o| {
-        o.telegram.throttle = throttle;
-        o.telegram.flood_per_minute = 0;
-    })
-    .await;
+    let journal = hitbot_testkit::fresh_journal();
+    let start_bot = |drain: u64| {
+        let journal = journal.clone();
+        Bot::start_with(&api, hitbot_testkit::handle(), TOKEN, move |o| {
+            o.telegram.throttle = throttle;
+            o.telegram.flood_per_minute = 0;
+            o.telegram.drain_secs = drain;
+            o.journal = Some(journal);
+        })
+    };
+    let mut bot = start_bot(if a.restart { 0 } else { 2 }).await;
     // Warm up (menu calls, first answers) so that they do not count.
     api.say(1_000_000, "/start");
     api.reply_in(1_000_000).await;
@@ -86,6 +106,19 @@ async fn run(a: Args) {
         .chain(EXTRA)
         .collect();
     let total = a.chats as usize * a.per_chat;
+    if a.faults {
+        let n = (total / 20).max(1) as u32;
+        api.fail_every("sendMessage", Fault::Drop, 23, n);
+        api.fail_every(
+            "sendMessage",
+            Fault::TooManyRequests { retry_after: 1 },
+            37,
+            n,
+        );
+        api.fail_every("sendMessage", Fault::DropAfter, 101, n);
+        // teloxide sleeps 10 s after each 5xx: a few only.
+        api.fail_every("sendMessage", Fault::ServerError, 997, 5);
+    }
     let mut queued: Vec<Vec<Instant>> = vec![Vec::with_capacity(a.per_chat); a.chats as usize];
     let start = Instant::now();
     for k in 0..a.per_chat {
@@ -102,8 +135,33 @@ async fn run(a: Args) {
             api.say(chat + 1, text);
         }
     }
+    if a.restart {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let _ = bot.stop().await;
+        println!(
+            "stopped after 1 s with {} of {total} replies sent; restarting on the same journal",
+            api.messages_sent() - before
+        );
+        bot = start_bot(2).await;
+    }
     let patience = Duration::from_secs(30 + total as u64 / 10);
     let sent = api.wait_for_sent(before + total, patience).await - before;
+    // Every chat its replies (duplicates count in `sent`, so it may come early), then anything late.
+    let deadline = Instant::now() + patience;
+    while Instant::now() < deadline
+        && (1..=a.chats).any(|chat| api.sent_to(chat).len() < a.per_chat)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sent = sent.max(api.messages_sent() - before);
+    let mut lost = 0;
+    let mut twice = 0;
+    for chat in 0..a.chats {
+        let n = api.sent_to(chat + 1).len();
+        lost += a.per_chat.saturating_sub(n);
+        twice += n.saturating_sub(a.per_chat);
+    }
     let took = api
         .calls_of("sendMessage")
         .iter()
@@ -150,6 +208,14 @@ async fn run(a: Args) {
         pct(0.99),
         pct(1.0)
     );
+    if a.faults || a.restart {
+        println!(
+            "lost: {lost}; answered twice: {twice} (the protocol-forced ones: sends the mock executed \
+             and then dropped the answer of: {}, and with --restart the sends in flight when the first \
+             bot was stopped)",
+            api.lost_answers()
+        );
+    }
     if a.throttle {
         let least = least_time(total, a.per_chat);
         println!(
@@ -159,8 +225,8 @@ async fn run(a: Args) {
         );
     }
     let _ = bot.stop().await;
-    if sent != total {
-        eprintln!("{} replies missing", total - sent);
+    if lost > 0 || sent < total {
+        eprintln!("{} replies missing", lost.max(total.saturating_sub(sent)));
         std::process::exit(1);
     }
 }

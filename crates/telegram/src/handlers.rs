@@ -89,6 +89,9 @@ pub struct App {
     pub charts: Arc<ChartCache>,
     /// The store file the admin reports read (`[store] path`); `None`: no reports.
     pub store_path: Option<PathBuf>,
+    /// Cancelled when the bot is stopping: journaled updates not yet started are left for the next
+    /// start instead of holding up the stop.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 /// The handler tree.
@@ -114,8 +117,15 @@ fn journaled() -> UpdateHandler<HandlerError> {
     dptree::from_fn_with_description(
         DpHandlerDescription::entry(),
         |deps: DependencyMap, cont| async move {
-            let id = i64::from(deps.get::<Update>().id.0);
+            let update = deps.get::<Update>();
+            let id = i64::from(update.id.0);
             let app = deps.try_get::<Arc<App>>();
+            let journaled = app.as_ref().is_some_and(|a| a.outbox.journal().is_some())
+                && update.chat().is_some();
+            if journaled && app.as_ref().is_some_and(|a| a.stopping.is_cancelled()) {
+                // Stopping: it stays in the journal, unhandled, and is answered at the next start.
+                return ControlFlow::Break(Ok(()));
+            }
             let run = std::panic::AssertUnwindSafe(delivery::answering(id, cont(deps)))
                 .catch_unwind()
                 .await;

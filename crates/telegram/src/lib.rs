@@ -341,6 +341,7 @@ pub async fn run(
         ),
         charts: Arc::new(ChartCache::new()),
         store_path: options.store_path,
+        stopping: stop.clone(),
     });
     if let Some(period) = options.watch_knowledge {
         tokio::spawn(watch_knowledge(handle.clone(), period, stop.clone()));

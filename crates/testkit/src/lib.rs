@@ -141,6 +141,9 @@ pub enum Fault {
     ServerError,
     /// The connection is closed without an answer; the call is not executed.
     Drop,
+    /// The call is executed (a message is sent), then the connection is closed without an answer:
+    /// the bot cannot know it worked (the one case where the Bot API forces a duplicate).
+    DropAfter,
     /// Any error, e.g. `(403, "Forbidden: bot was blocked by the user")`.
     Error(u16, String),
 }
@@ -180,6 +183,8 @@ struct State {
     messages_sent: usize,
     /// Until then every call is dropped unanswered (the Bot API is down).
     down_until: Option<Instant>,
+    /// Calls executed whose answer was dropped (`Fault::DropAfter`).
+    lost_answers: usize,
 }
 
 struct Shared {
@@ -388,6 +393,11 @@ impl MockApi {
     /// The Bot API is down for `d` from now: every call's connection is closed unanswered.
     pub fn outage(&self, d: Duration) {
         self.state().down_until = Some(Instant::now() + d);
+    }
+
+    /// Calls executed whose answer was then dropped (`Fault::DropAfter`).
+    pub fn lost_answers(&self) -> usize {
+        self.state().lost_answers
     }
 
     /// Removes every fault rule (faults already hit stay hit).
@@ -654,6 +664,15 @@ async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Answer {
             record(&shared, &mut s, &method, &params, 0, &Value::Null);
             return Err(Dropped);
         }
+        Some(Fault::DropAfter) if method != "getUpdates" => {
+            let (status, body) = execute(&shared, &method, &params);
+            let mut s = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+            // Recorded as what it did (a sent message counts), though the bot never hears of it.
+            record(&shared, &mut s, &method, &params, status, &body);
+            s.lost_answers += 1;
+            return Err(Dropped);
+        }
+        Some(Fault::DropAfter) => None,
         None => None,
     };
     let (status, body) = match outcome {
@@ -1234,6 +1253,8 @@ pub fn options() -> Options {
     o.telegram.throttle = false;
     o.retry_backoff = Duration::from_millis(50);
     o.watch_knowledge = None;
+    // Within `Bot::stop`'s patience.
+    o.telegram.drain_secs = 2;
     // Each bot its own journal (a test that restarts a bot passes the same one again).
     o.journal = Some(fresh_journal());
     o
