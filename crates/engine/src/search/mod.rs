@@ -49,12 +49,13 @@ const CANDIDATES: usize = 8;
 /// Longer phrases (long synonym phrases) are not searched as phrases; their words still are.
 const MAX_PHRASE_TERMS: usize = 16;
 
-#[derive(Debug, thiserror::Error)]
+/// Cloneable (the I/O error is shared) so that every caller of a coalesced reload gets its result.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SearchError {
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        source: std::sync::Arc<std::io::Error>,
     },
     #[error("index {path}: {source}")]
     Tantivy {
@@ -69,7 +70,7 @@ impl SearchError {
     fn io(path: &Path, source: std::io::Error) -> SearchError {
         SearchError::Io {
             path: path.to_path_buf(),
-            source,
+            source: source.into(),
         }
     }
     fn tantivy(path: &Path, source: tantivy::TantivyError) -> SearchError {
