@@ -1,6 +1,8 @@
 //! The on-disk tantivy index: schema, building from the knowledge, and opening with the fingerprint
 //! check. Each build goes to a fresh folder named after the knowledge fingerprint, so two processes
 //! starting at once never share a writer lock: the first rename wins and the other uses its result.
+//! A folder under that name which is not this version's finished build of the knowledge is rebuilt
+//! (see [`open_or_build`]), never an error.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -87,19 +89,25 @@ pub fn build_message(root: &Path, entries: usize, reason: &BuildReason) -> Strin
     format!("building the search index in {folder} from {entries} entries ({why})")
 }
 
-/// Opens the index for `fingerprint` under `root`, building it first when it is missing, stale or
-/// unreadable (logging one line saying why).
-pub fn open_or_build(
+/// Opens the index for `fingerprint` under `root` and hands it to `load` (which checks it against the
+/// knowledge), building it first when it is missing, stale or unusable (logging one line saying why).
+///
+/// Whatever is at `root/<fingerprint>` and cannot be opened as this version's finished build of this
+/// knowledge (another version's index, foreign files, a half-written folder, a corrupt `meta.json`,
+/// documents of other entries) is removed and rebuilt with a warning, never an error: the knowledge
+/// is what counts, the index is only derived from it. Only a failed build is an error.
+pub fn open_or_build<T>(
     root: &Path,
     knowledge: &Knowledge,
     fingerprint: &str,
-) -> Result<(Index, Fields), SearchError> {
+    load: impl Fn(&Path, Index, Fields) -> Result<T, SearchError>,
+) -> Result<T, SearchError> {
     let dir = root.join(fingerprint);
-    let reason = if dir.join(MARKER).is_file() {
-        match open(&dir) {
+    let reason = if dir.symlink_metadata().is_ok() {
+        match open(&dir, fingerprint).and_then(|(index, fields)| load(&dir, index, fields)) {
             Ok(opened) => return Ok(opened),
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
+                remove_path(&dir);
                 BuildReason::Unreadable(e.to_string())
             }
         }
@@ -108,10 +116,15 @@ pub fn open_or_build(
     } else {
         BuildReason::FirstRun
     };
-    log::info!("{}", build_message(root, knowledge.entries.len(), &reason));
+    let message = build_message(root, knowledge.entries.len(), &reason);
+    match reason {
+        BuildReason::Unreadable(_) => log::warn!("{message}"),
+        _ => log::info!("{message}"),
+    }
     build(root, &dir, knowledge, fingerprint)?;
     remove_other_builds(root, fingerprint);
-    open(&dir)
+    let (index, fields) = open(&dir, fingerprint)?;
+    load(&dir, index, fields)
 }
 
 /// Builds the index into `root` whatever is there, and returns the folder it landed in.
@@ -121,13 +134,42 @@ pub fn rebuild(
     fingerprint: &str,
 ) -> Result<PathBuf, SearchError> {
     let dir = root.join(fingerprint);
-    let _ = std::fs::remove_dir_all(&dir);
+    remove_path(&dir);
     build(root, &dir, knowledge, fingerprint)?;
     remove_other_builds(root, fingerprint);
     Ok(dir)
 }
 
-fn open(dir: &Path) -> Result<(Index, Fields), SearchError> {
+/// Removes a folder or a file, whichever `path` is (nothing if neither).
+fn remove_path(path: &Path) {
+    match path.symlink_metadata() {
+        Ok(m) if m.is_dir() => {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Whether `dir` holds a finished build for `fingerprint`: its marker, written last, names it.
+fn is_finished(dir: &Path, fingerprint: &str) -> bool {
+    std::fs::read_to_string(dir.join(MARKER)).is_ok_and(|m| m == fingerprint)
+}
+
+fn open(dir: &Path, fingerprint: &str) -> Result<(Index, Fields), SearchError> {
+    if !is_finished(dir, fingerprint) {
+        let why = if dir.join(MARKER).is_file() {
+            "its marker names other knowledge"
+        } else {
+            "no marker (a half-written build, or not hitbot's)"
+        };
+        return Err(SearchError::Foreign {
+            path: dir.to_path_buf(),
+            why: why.to_string(),
+        });
+    }
     let index = Index::open_in_dir(dir).map_err(|e| SearchError::tantivy(dir, e))?;
     index.tokenizers().register(ANALYZER, analyzer::full());
     let (expected, fields) = schema();
@@ -155,10 +197,17 @@ fn build(
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    match std::fs::rename(&tmp, dir) {
+    let mut renamed = std::fs::rename(&tmp, dir);
+    if renamed.is_err() && !is_finished(dir, fingerprint) {
+        // Something that is not a finished build is in the way (left since the open looked, or
+        // not removable then): clear it and try once more.
+        remove_path(dir);
+        renamed = std::fs::rename(&tmp, dir);
+    }
+    match renamed {
         Ok(()) => Ok(()),
         // Another process finished the same build first: use theirs.
-        Err(_) if dir.join(MARKER).is_file() => {
+        Err(_) if is_finished(dir, fingerprint) => {
             let _ = std::fs::remove_dir_all(&tmp);
             Ok(())
         }
@@ -291,7 +340,7 @@ mod tests {
         let root = dir.path().join("index");
         let knowledge = Knowledge::default();
         assert!(!has_other_builds(&root, "0123456789abcdef"));
-        open_or_build(&root, &knowledge, "0123456789abcdef").unwrap();
+        open_or_build(&root, &knowledge, "0123456789abcdef", |_, _, _| Ok(())).unwrap();
         assert!(root.join("0123456789abcdef").join(MARKER).is_file());
         assert!(has_other_builds(&root, "fedcba9876543210"));
     }
