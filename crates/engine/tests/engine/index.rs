@@ -106,3 +106,57 @@ fn an_index_folder_that_is_not_this_build_is_rebuilt() {
         assert_eq!(builds(&good.index_dir), vec![dir.clone()], "{what}");
     }
 }
+
+/// Issue 14: a `tmp-*` folder left by a killed build stayed forever (it was only looked at after a
+/// build, and only once ten minutes old). Every open removes those whose process is gone, or is this
+/// one (an earlier process with the same pid), and keeps the build of a process still running.
+#[cfg(target_os = "linux")]
+#[test]
+fn temporary_folders_of_killed_builds_are_removed_at_open() {
+    use std::time::{Duration, SystemTime};
+
+    let good = config("good");
+    answers(&good);
+    let index = &good.index_dir;
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let mut running = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let live = running.id();
+    let ours = std::process::id();
+    let folder = |name: &str, idle: Duration| {
+        let dir = index.join(name);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("meta.json"), "{}").unwrap();
+        std::fs::File::open(&dir)
+            .unwrap()
+            .set_modified(SystemTime::now() - idle)
+            .unwrap();
+        dir
+    };
+    let fresh = Duration::ZERO;
+    let hours = Duration::from_secs(2 * 3600);
+    let removed = [
+        folder(&format!("tmp-{dead}-1"), fresh),
+        folder(&format!("tmp-{ours}-2"), fresh),
+        folder(&format!("tmp-{live}-3"), hours),
+        folder("tmp-old", hours),
+    ];
+    let kept = [
+        folder(&format!("tmp-{live}-4"), fresh),
+        folder("tmp-new", fresh),
+    ];
+    // The index is there: this open builds nothing, and still cleans up.
+    answers(&good);
+    running.kill().unwrap();
+    running.wait().unwrap();
+    for dir in &removed {
+        assert!(!dir.exists(), "{} was kept", dir.display());
+    }
+    for dir in &kept {
+        assert!(dir.exists(), "{} was removed", dir.display());
+    }
+}
