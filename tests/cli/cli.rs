@@ -476,6 +476,45 @@ fn a_first_run_says_in_plain_words_that_it_builds_the_index() {
     );
 }
 
+/// Regression (issue 14): after a stop, `hitbot ask` and `hitbot telegram` exited 1 with "index … was
+/// built by another version of hitbot" (a restart loop under systemd). A folder under the
+/// knowledge's name that is not its finished build is rebuilt, with a warning saying why.
+#[test]
+fn a_foreign_index_folder_is_rebuilt_with_a_warning() {
+    let config = temp_config(
+        "foreign-index",
+        &root().join("tests/fixtures/good"),
+        "[semantic]\nenabled = false\n",
+    );
+    let index = config.parent().unwrap().join("index");
+    let ask = || hitbot(&["ask", "how much do zookeepers make"], "", Some(&config));
+    let first = ask();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let build = std::fs::read_dir(&index)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("hitbot-fingerprint").is_file())
+        .expect("a finished build");
+    std::fs::remove_dir_all(&build).unwrap();
+    std::fs::create_dir(&build).unwrap();
+    std::fs::write(build.join("meta.json"), "{ not an index").unwrap();
+    let again = ask();
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("12,345 zorkmids"),
+        "{}",
+        stdout(&again)
+    );
+    let said = stderr(&again);
+    assert!(
+        said.contains("WARN")
+            && said.contains("building the search index in")
+            && said.contains("cannot be read"),
+        "{said}"
+    );
+    assert!(build.join("hitbot-fingerprint").is_file());
+}
+
 /// Issue 14: `hitbot batch` held every answer until stdin closed; it answers line by line, so it
 /// can be driven interactively.
 #[test]

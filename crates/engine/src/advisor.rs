@@ -125,7 +125,8 @@ impl Reply {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Cloneable: the callers of a coalesced reload each get its result.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AdvisorError {
     #[error("the knowledge in {dir} has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
     Knowledge {

@@ -1,6 +1,8 @@
 //! The on-disk tantivy index: schema, building from the knowledge, and opening with the fingerprint
 //! check. Each build goes to a fresh folder named after the knowledge fingerprint, so two processes
 //! starting at once never share a writer lock: the first rename wins and the other uses its result.
+//! A folder under that name which is not this version's finished build of the knowledge is rebuilt
+//! (see [`open_or_build`]), never an error.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -18,6 +20,36 @@ use hitbot_knowledge::Knowledge;
 const MARKER: &str = "hitbot-fingerprint";
 /// Writer heap for the one-off build (tantivy's minimum per thread is 15 MB).
 const WRITER_HEAP: usize = 15_000_000;
+/// A temporary build folder whose process cannot be told alive or dead is abandoned once nothing was
+/// written in it for this long (a build writes its segments within seconds).
+const ABANDONED_AFTER: Duration = Duration::from_secs(600);
+/// A temporary build folder of a process that looks alive is still abandoned once nothing was
+/// written in it for this long: its pid was reused by another process.
+const ABANDONED_LIVE_AFTER: Duration = Duration::from_secs(3600);
+
+/// The temporary folders of this process's builds running now (by name). A `tmp-<our pid>-…`
+/// folder not in it was left by an earlier process that had the same pid (a container's pid 1).
+static BUILDING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// One of this process's builds, registered in [`BUILDING`] while it runs.
+struct Building(String);
+
+impl Building {
+    fn start(name: String) -> Building {
+        lock_building().push(name.clone());
+        Building(name)
+    }
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        lock_building().retain(|n| *n != self.0);
+    }
+}
+
+fn lock_building() -> std::sync::MutexGuard<'static, Vec<String>> {
+    BUILDING.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The indexed fields.
 #[derive(Debug, Clone, Copy)]
@@ -87,19 +119,26 @@ pub fn build_message(root: &Path, entries: usize, reason: &BuildReason) -> Strin
     format!("building the search index in {folder} from {entries} entries ({why})")
 }
 
-/// Opens the index for `fingerprint` under `root`, building it first when it is missing, stale or
-/// unreadable (logging one line saying why).
-pub fn open_or_build(
+/// Opens the index for `fingerprint` under `root` and hands it to `load` (which checks it against the
+/// knowledge), building it first when it is missing, stale or unusable (logging one line saying why).
+///
+/// Whatever is at `root/<fingerprint>` and cannot be opened as this version's finished build of this
+/// knowledge (another version's index, foreign files, a half-written folder, a corrupt `meta.json`,
+/// documents of other entries) is removed and rebuilt with a warning, never an error: the knowledge
+/// is what counts, the index is only derived from it. Only a failed build is an error.
+pub fn open_or_build<T>(
     root: &Path,
     knowledge: &Knowledge,
     fingerprint: &str,
-) -> Result<(Index, Fields), SearchError> {
+    load: impl Fn(&Path, Index, Fields) -> Result<T, SearchError>,
+) -> Result<T, SearchError> {
+    remove_abandoned(root);
     let dir = root.join(fingerprint);
-    let reason = if dir.join(MARKER).is_file() {
-        match open(&dir) {
+    let reason = if dir.symlink_metadata().is_ok() {
+        match open(&dir, fingerprint).and_then(|(index, fields)| load(&dir, index, fields)) {
             Ok(opened) => return Ok(opened),
             Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
+                remove_path(&dir);
                 BuildReason::Unreadable(e.to_string())
             }
         }
@@ -108,10 +147,15 @@ pub fn open_or_build(
     } else {
         BuildReason::FirstRun
     };
-    log::info!("{}", build_message(root, knowledge.entries.len(), &reason));
+    let message = build_message(root, knowledge.entries.len(), &reason);
+    match reason {
+        BuildReason::Unreadable(_) => log::warn!("{message}"),
+        _ => log::info!("{message}"),
+    }
     build(root, &dir, knowledge, fingerprint)?;
     remove_other_builds(root, fingerprint);
-    open(&dir)
+    let (index, fields) = open(&dir, fingerprint)?;
+    load(&dir, index, fields)
 }
 
 /// Builds the index into `root` whatever is there, and returns the folder it landed in.
@@ -120,14 +164,44 @@ pub fn rebuild(
     knowledge: &Knowledge,
     fingerprint: &str,
 ) -> Result<PathBuf, SearchError> {
+    remove_abandoned(root);
     let dir = root.join(fingerprint);
-    let _ = std::fs::remove_dir_all(&dir);
+    remove_path(&dir);
     build(root, &dir, knowledge, fingerprint)?;
     remove_other_builds(root, fingerprint);
     Ok(dir)
 }
 
-fn open(dir: &Path) -> Result<(Index, Fields), SearchError> {
+/// Removes a folder or a file, whichever `path` is (nothing if neither).
+fn remove_path(path: &Path) {
+    match path.symlink_metadata() {
+        Ok(m) if m.is_dir() => {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Err(_) => {}
+    }
+}
+
+/// Whether `dir` holds a finished build for `fingerprint`: its marker, written last, names it.
+fn is_finished(dir: &Path, fingerprint: &str) -> bool {
+    std::fs::read_to_string(dir.join(MARKER)).is_ok_and(|m| m == fingerprint)
+}
+
+fn open(dir: &Path, fingerprint: &str) -> Result<(Index, Fields), SearchError> {
+    if !is_finished(dir, fingerprint) {
+        let why = if dir.join(MARKER).is_file() {
+            "its marker names other knowledge"
+        } else {
+            "no marker (a half-written build, or not hitbot's)"
+        };
+        return Err(SearchError::Foreign {
+            path: dir.to_path_buf(),
+            why: why.to_string(),
+        });
+    }
     let index = Index::open_in_dir(dir).map_err(|e| SearchError::tantivy(dir, e))?;
     index.tokenizers().register(ANALYZER, analyzer::full());
     let (expected, fields) = schema();
@@ -148,17 +222,26 @@ fn build(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let tmp = root.join(format!("tmp-{}-{nanos}", std::process::id()));
+    let name = format!("tmp-{}-{nanos}", std::process::id());
+    let _building = Building::start(name.clone());
+    let tmp = root.join(name);
     std::fs::create_dir_all(&tmp).map_err(|e| SearchError::io(&tmp, e))?;
     let result = write_index(&tmp, knowledge, fingerprint);
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    match std::fs::rename(&tmp, dir) {
+    let mut renamed = std::fs::rename(&tmp, dir);
+    if renamed.is_err() && !is_finished(dir, fingerprint) {
+        // Something that is not a finished build is in the way (left since the open looked, or
+        // not removable then): clear it and try once more.
+        remove_path(dir);
+        renamed = std::fs::rename(&tmp, dir);
+    }
+    match renamed {
         Ok(()) => Ok(()),
         // Another process finished the same build first: use theirs.
-        Err(_) if dir.join(MARKER).is_file() => {
+        Err(_) if is_finished(dir, fingerprint) => {
             let _ = std::fs::remove_dir_all(&tmp);
             Ok(())
         }
@@ -212,22 +295,67 @@ fn has_other_builds(root: &Path, fingerprint: &str) -> bool {
     })
 }
 
-/// Removes builds for other fingerprints and temporary folders abandoned by crashed builds. Processes
-/// still reading an old build keep working: their files stay mapped until they close them.
+/// Removes builds for other fingerprints and abandoned temporary folders. Processes still reading an
+/// old build keep working: their files stay mapped until they close them.
 fn remove_other_builds(root: &Path, fingerprint: &str) {
     let Ok(rd) = std::fs::read_dir(root) else {
         return;
     };
     for e in rd.filter_map(Result::ok) {
         let name = e.file_name().to_string_lossy().into_owned();
-        let abandoned = name.starts_with("tmp-")
-            && e.metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > Duration::from_secs(600));
-        if (is_build_name(&name) && name != fingerprint) || abandoned {
+        if is_build_name(&name) && name != fingerprint {
             let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    remove_abandoned(root);
+}
+
+/// Removes the `tmp-<pid>-<nanos>` folders left by builds that will never finish (the process was
+/// killed, or the machine stopped), at every open and build. The rule, cheap to check:
+///
+/// - this process's pid: abandoned unless it is one of this process's builds running now (an earlier
+///   process had the same pid, as a container's pid 1 does at every start);
+/// - another pid, where `/proc` tells (Linux): abandoned when that process is gone; kept while it
+///   runs, unless nothing was written in the folder for an hour (the pid was reused);
+/// - otherwise (no `/proc`, a name without a pid): abandoned when nothing was written in it for ten
+///   minutes.
+///
+/// So a build running in another live process on this machine is never removed. Processes in other
+/// pid namespaces (two containers sharing one index volume) cannot be seen: share the volume only
+/// between processes of one namespace.
+fn remove_abandoned(root: &Path) {
+    let Ok(rd) = std::fs::read_dir(root) else {
+        return;
+    };
+    let procfs = Path::new("/proc/self").is_dir();
+    for e in rd.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("tmp-") {
+            continue;
+        }
+        let idle = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default();
+        let pid = name
+            .strip_prefix("tmp-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let abandoned = match pid {
+            Some(pid) if pid == std::process::id() => !lock_building().contains(&name),
+            Some(pid) if procfs => {
+                !Path::new("/proc").join(pid.to_string()).exists() || idle > ABANDONED_LIVE_AFTER
+            }
+            _ => idle > ABANDONED_AFTER,
+        };
+        if abandoned {
+            log::info!(
+                "removing {}, left by a build that did not finish",
+                e.path().display()
+            );
+            remove_path(&e.path());
         }
     }
 }
@@ -285,13 +413,27 @@ mod tests {
         }
     }
 
+    /// A `tmp-<our pid>-…` folder is removed unless it is one of this process's builds running now.
+    #[test]
+    fn a_build_running_in_this_process_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = format!("tmp-{}-42", std::process::id());
+        std::fs::create_dir(dir.path().join(&name)).unwrap();
+        let building = Building::start(name.clone());
+        remove_abandoned(dir.path());
+        assert!(dir.path().join(&name).is_dir());
+        drop(building);
+        remove_abandoned(dir.path());
+        assert!(!dir.path().join(&name).exists());
+    }
+
     #[test]
     fn a_first_open_builds_and_a_second_reuses() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("index");
         let knowledge = Knowledge::default();
         assert!(!has_other_builds(&root, "0123456789abcdef"));
-        open_or_build(&root, &knowledge, "0123456789abcdef").unwrap();
+        open_or_build(&root, &knowledge, "0123456789abcdef", |_, _, _| Ok(())).unwrap();
         assert!(root.join("0123456789abcdef").join(MARKER).is_file());
         assert!(has_other_builds(&root, "fedcba9876543210"));
     }

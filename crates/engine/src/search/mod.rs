@@ -49,27 +49,32 @@ const CANDIDATES: usize = 8;
 /// Longer phrases (long synonym phrases) are not searched as phrases; their words still are.
 const MAX_PHRASE_TERMS: usize = 16;
 
-#[derive(Debug, thiserror::Error)]
+/// Cloneable (the I/O error is shared) so that every caller of a coalesced reload gets its result.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SearchError {
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        source: std::sync::Arc<std::io::Error>,
     },
     #[error("index {path}: {source}")]
     Tantivy {
         path: PathBuf,
         source: tantivy::TantivyError,
     },
-    #[error("index {0} was built by another version of hitbot")]
+    /// The index's schema or documents are not this version's build of the knowledge.
+    #[error("index {0} was built by another version of hitbot, or from other knowledge")]
     Stale(PathBuf),
+    /// The folder is not a finished build of this knowledge (no marker, or another one).
+    #[error("index {path} is not a finished build of this knowledge: {why}")]
+    Foreign { path: PathBuf, why: String },
 }
 
 impl SearchError {
     fn io(path: &Path, source: std::io::Error) -> SearchError {
         SearchError::Io {
             path: path.to_path_buf(),
-            source,
+            source: source.into(),
         }
     }
     fn tantivy(path: &Path, source: tantivy::TantivyError) -> SearchError {
@@ -132,14 +137,28 @@ enum Clause<'a> {
 }
 
 impl SearchIndex {
-    /// Opens (building if needed) the index for `knowledge` under `index_dir`.
+    /// Opens (building if needed) the index for `knowledge` under `index_dir`. A folder there that
+    /// is not this version's build of this knowledge (another version's, foreign files, half
+    /// written, corrupt, other entries) is rebuilt with a warning; only a failed build is an error.
     pub fn open(
         index_dir: &Path,
         knowledge: &Knowledge,
         fingerprint: &str,
     ) -> Result<SearchIndex, SearchError> {
-        let (index, fields) = index::open_or_build(index_dir, knowledge, fingerprint)?;
-        let tantivy_err = |e| SearchError::tantivy(index_dir, e);
+        index::open_or_build(index_dir, knowledge, fingerprint, |dir, index, fields| {
+            SearchIndex::read(dir, &index, fields, knowledge)
+        })
+    }
+
+    /// The searcher and tables of an opened index, checked against `knowledge`: every entry is one
+    /// document of the index, and there are no others.
+    fn read(
+        dir: &Path,
+        index: &tantivy::Index,
+        fields: Fields,
+        knowledge: &Knowledge,
+    ) -> Result<SearchIndex, SearchError> {
+        let tantivy_err = |e| SearchError::tantivy(dir, e);
         let reader = index.reader().map_err(tantivy_err)?;
         let searcher = reader.searcher();
         let stats = Stats::read(&searcher, &fields).map_err(tantivy_err)?;
@@ -150,18 +169,22 @@ impl SearchIndex {
             .enumerate()
             .map(|(i, e)| (e.id.as_str(), i))
             .collect();
-        let vocab = ANALYZERS.with(|a| plan::Vocabulary::new(knowledge, &mut a.borrow_mut()));
+        let mut seen = vec![false; knowledge.entries.len()];
         let mut entries = Vec::new();
         for ids in ids {
             let mut of_segment = Vec::with_capacity(ids.len());
             for id in ids {
                 match by_id.get(id.as_str()) {
-                    Some(i) => of_segment.push(*i),
-                    None => return Err(SearchError::Stale(index_dir.to_path_buf())),
+                    Some(&i) if !std::mem::replace(&mut seen[i], true) => of_segment.push(i),
+                    _ => return Err(SearchError::Stale(dir.to_path_buf())),
                 }
             }
             entries.push(of_segment);
         }
+        if seen.contains(&false) {
+            return Err(SearchError::Stale(dir.to_path_buf()));
+        }
+        let vocab = ANALYZERS.with(|a| plan::Vocabulary::new(knowledge, &mut a.borrow_mut()));
         let mut texts = vec![String::new(); vocab.terms().count()];
         for (text, id) in vocab.terms() {
             texts[id as usize] = text.to_string();

@@ -25,12 +25,13 @@ pub const DIM: usize = 384;
 /// First bytes of a vectors file (bumped when the layout or the embedded texts change).
 const MAGIC: &[u8; 8] = b"HITVEC02";
 
-#[derive(Debug, thiserror::Error)]
+/// Cloneable (the I/O error is shared) so that every caller of a coalesced reload gets its result.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SemanticError {
     #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        error: std::io::Error,
+        error: std::sync::Arc<std::io::Error>,
     },
     #[error("the sentence-embedding model in {path}: {message}")]
     Model { path: PathBuf, message: String },

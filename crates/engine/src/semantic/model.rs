@@ -53,7 +53,10 @@ impl Model {
     pub fn load(dir: &Path) -> Result<Model, SemanticError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|error| SemanticError::Io { path, error })
+            std::fs::read(&path).map_err(|error| SemanticError::Io {
+                path,
+                error: error.into(),
+            })
         };
         let bad = |name: &str, e: &dyn std::fmt::Display| SemanticError::Model {
             path: dir.join(name),

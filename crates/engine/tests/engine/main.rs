@@ -1,10 +1,11 @@
 //! The engine's integration tests, in one test binary: its answers on the shipped knowledge
-//! (`answers`) and property tests on arbitrary text (`fuzz`).
+//! (`answers`), property tests on arbitrary text (`fuzz`) and the index folder on disk (`index`).
 
 mod answers;
 mod facts;
 mod followups;
 mod fuzz;
+mod index;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
