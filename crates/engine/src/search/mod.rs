@@ -159,7 +159,13 @@ impl SearchIndex {
         knowledge: &Knowledge,
     ) -> Result<SearchIndex, SearchError> {
         let tantivy_err = |e| SearchError::tantivy(dir, e);
-        let reader = index.reader().map_err(tantivy_err)?;
+        // An opened build never changes (a reload opens a new one): no file watcher, which would
+        // also warn every half second once a reload has removed the old build's folder.
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_err)?;
         let searcher = reader.searcher();
         let stats = Stats::read(&searcher, &fields).map_err(tantivy_err)?;
         let ids = index::stored_ids(&searcher, &fields).map_err(tantivy_err)?;
