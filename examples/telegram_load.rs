@@ -9,6 +9,7 @@
 //! cargo run --release --example telegram_load -- --rate 1000        # paced: 1000 msg/s arrive
 //! cargo run --release --example telegram_load -- --throttle         # Telegram's limits on
 //! cargo run --release --example telegram_load -- --chats 100 --per-chat 200 --faults --restart
+//! cargo run --release --example telegram_load -- --no-journal      # what the journal costs
 //! ```
 //!
 //! `--faults` spreads faults over the sends (dropped connections, 429s, a few 500s, and sends whose
@@ -38,6 +39,8 @@ struct Args {
     rate: f64,
     faults: bool,
     restart: bool,
+    /// Work in flight in memory only (to measure what the journal costs).
+    no_journal: bool,
 }
 
 fn args() -> Args {
@@ -48,6 +51,7 @@ fn args() -> Args {
         rate: 0.0,
         faults: false,
         restart: false,
+        no_journal: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,6 +63,7 @@ fn args() -> Args {
             "--throttle" => a.throttle = true,
             "--faults" => a.faults = true,
             "--restart" => a.restart = true,
+            "--no-journal" => a.no_journal = true,
             other => {
                 eprintln!(
                     "unknown argument {other}; see the doc comment of examples/telegram_load.rs"
@@ -84,14 +89,14 @@ fn main() {
 async fn run(a: Args) {
     let api = MockApi::start().await;
     let throttle = a.throttle;
-    let journal = hitbot_testkit::fresh_journal();
+    let journal = (!a.no_journal).then(hitbot_testkit::fresh_journal);
     let start_bot = |drain: u64| {
         let journal = journal.clone();
         Bot::start_with(&api, hitbot_testkit::handle(), TOKEN, move |o| {
             o.telegram.throttle = throttle;
             o.telegram.flood_per_minute = 0;
             o.telegram.drain_secs = drain;
-            o.journal = Some(journal);
+            o.journal = journal;
         })
     };
     let mut bot = start_bot(if a.restart { 0 } else { 2 }).await;

@@ -662,6 +662,31 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
 
+    #[tokio::test]
+    async fn a_panicking_handler_loses_only_its_update() {
+        let handler = journaled().endpoint(|| async {
+            if true {
+                panic!("boom");
+            }
+            Ok::<(), HandlerError>(())
+        });
+        let update: Update = serde_json::from_value(serde_json::json!({
+            "update_id": 7,
+            "message": {
+                "message_id": 1, "date": 0, "text": "hi",
+                "chat": { "id": 5, "type": "private", "first_name": "T" },
+                "from": { "id": 5, "is_bot": false, "first_name": "T" },
+            },
+        }))
+        .expect("an update");
+        // The panic ends this update's handling as if it had been answered: the worker goes on.
+        let flow = handler.dispatch(dptree::deps![update.clone()]).await;
+        assert!(matches!(flow, ControlFlow::Break(Ok(()))), "{flow:?}");
+        // And again: nothing was left broken by the first.
+        let flow = handler.dispatch(dptree::deps![update]).await;
+        assert!(matches!(flow, ControlFlow::Break(Ok(()))), "{flow:?}");
+    }
+
     #[test]
     fn mentions_are_found_and_stripped() {
         assert_eq!(find_mention("hi @HitBot!", "hitbot"), Some((3, 10)));
