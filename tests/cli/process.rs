@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use hitbot_store::Store;
-use hitbot_testkit::{MockApi, TOKEN};
+use hitbot_testkit::{answered_entries, MockApi, COMMANDS, TOKEN};
 
 const ZEBRA_QUESTION: &str = "Who runs the zebra ranch for coders?";
 
@@ -47,18 +47,7 @@ async fn sighup_reloads_and_the_store_file_gets_the_events() {
     )
     .unwrap();
     let api = MockApi::start().await;
-    let child = Command::new(env!("CARGO_BIN_EXE_hitbot"))
-        .arg("telegram")
-        .env("TELOXIDE_TOKEN", TOKEN)
-        .env("TELOXIDE_API_URL", &api.url)
-        .env("HITBOT_CONFIG", &config)
-        .env_remove("RUST_LOG")
-        .env_remove("TELOXIDE_PROXY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hitbot");
-    let mut bot = Running(child);
+    let mut bot = start_bot(&api, &config);
     api.wait_for_polling().await;
 
     api.say(1, ZEBRA_QUESTION);
@@ -119,14 +108,6 @@ async fn sighup_reloads_and_the_store_file_gets_the_events() {
 // ---------------------------------------------------------------------------------------------
 // Killed, stopped, restarted: nothing lost (the journal)
 
-/// Commands with distinct answers: each reply's 👍 button names the entry it answers from.
-const COMMANDS: [(&str, &str); 5] = [
-    ("/salary", "salary"),
-    ("/skills", "skills"),
-    ("/certification", "certification"),
-    ("/organizations", "organizations"),
-    ("/about", "about"),
-];
 const CHATS: i64 = 30;
 const PER_CHAT: usize = 5;
 
@@ -163,19 +144,6 @@ fn start_bot(api: &MockApi, config: &std::path::Path) -> Running {
         .spawn()
         .expect("start hitbot");
     Running(child)
-}
-
-/// The entry each successful reply to `chat` answers from, in the order sent.
-fn entries(calls: &[hitbot_testkit::Call], chat: i64) -> Vec<String> {
-    calls
-        .iter()
-        .filter(|c| c.method == "sendMessage" && c.ok() && c.chat_id() == Some(chat))
-        .filter_map(|c| {
-            c.all_buttons()
-                .iter()
-                .find_map(|b| b.strip_prefix("f:+:").map(str::to_string))
-        })
-        .collect()
 }
 
 async fn wait_for_exit(bot: &mut Running, within: Duration) -> std::process::ExitStatus {
@@ -244,7 +212,7 @@ async fn burst_then(signal_name: &str, faults: bool) -> (usize, usize) {
         let calls = api.calls();
         let missing: Vec<i64> = expected
             .iter()
-            .filter(|(&chat, want)| entries(&calls, chat).len() < want.len())
+            .filter(|(&chat, want)| answered_entries(&calls, chat).len() < want.len())
             .map(|(&chat, _)| chat)
             .collect();
         if missing.is_empty() {
@@ -266,7 +234,7 @@ async fn burst_then(signal_name: &str, faults: bool) -> (usize, usize) {
     let calls = api.calls();
     let mut duplicates = 0;
     for (&chat, want) in &expected {
-        let mut got = entries(&calls, chat);
+        let mut got = answered_entries(&calls, chat);
         let sent = got.len();
         // A protocol-forced duplicate is the same reply again, right after itself.
         got.dedup();

@@ -10,30 +10,8 @@ use std::time::Duration;
 
 use hitbot_store::journal::Journal;
 use hitbot_telegram::Age;
-use hitbot_testkit::{Bot, Call, Fault, MockApi, TOKEN};
+use hitbot_testkit::{answered_entries, Bot, Fault, MockApi, COMMANDS, TOKEN};
 use serde_json::json;
-
-/// Commands with distinct answers: each reply's 👍 button names the entry it answers from.
-const COMMANDS: [(&str, &str); 5] = [
-    ("/salary", "salary"),
-    ("/skills", "skills"),
-    ("/certification", "certification"),
-    ("/organizations", "organizations"),
-    ("/about", "about"),
-];
-
-/// The entry each successful reply to `chat` answers from, in the order sent.
-fn entries(calls: &[Call], chat: i64) -> Vec<String> {
-    calls
-        .iter()
-        .filter(|c| c.method == "sendMessage" && c.ok() && c.chat_id() == Some(chat))
-        .filter_map(|c| {
-            c.all_buttons()
-                .iter()
-                .find_map(|b| b.strip_prefix("f:+:").map(str::to_string))
-        })
-        .collect()
-}
 
 /// Asks the `rounds`-th commands in each chat; returns the entries expected, per chat, in order.
 fn ask(
@@ -60,7 +38,7 @@ async fn answered_exactly_once(api: &MockApi, expected: &HashMap<i64, Vec<String
     api.wait_until(&format!("{total} replies"), |calls| {
         expected
             .iter()
-            .all(|(&chat, want)| entries(calls, chat).len() >= want.len())
+            .all(|(&chat, want)| answered_entries(calls, chat).len() >= want.len())
             .then_some(())
     })
     .await;
@@ -68,7 +46,7 @@ async fn answered_exactly_once(api: &MockApi, expected: &HashMap<i64, Vec<String
     tokio::time::sleep(Duration::from_millis(700)).await;
     let calls = api.calls();
     for (&chat, want) in expected {
-        assert_eq!(&entries(&calls, chat), want, "chat {chat}");
+        assert_eq!(&answered_entries(&calls, chat), want, "chat {chat}");
     }
 }
 
@@ -219,7 +197,7 @@ async fn one_chats_retry_after_holds_back_only_that_chat() {
     api.wait_until("the other chats' replies", |calls| {
         others
             .iter()
-            .all(|(&chat, want)| entries(calls, chat).len() >= want.len())
+            .all(|(&chat, want)| answered_entries(calls, chat).len() >= want.len())
             .then_some(())
     })
     .await;

@@ -564,6 +564,28 @@ fn command_length(text: &str) -> Option<usize> {
     )
 }
 
+/// Commands with distinct answers: each reply's 👍 button names the entry it answers from.
+pub const COMMANDS: [(&str, &str); 5] = [
+    ("/salary", "salary"),
+    ("/skills", "skills"),
+    ("/certification", "certification"),
+    ("/organizations", "organizations"),
+    ("/about", "about"),
+];
+
+/// The entry each successful reply to `chat` answers from (its 👍 button), in the order sent.
+pub fn answered_entries(calls: &[Call], chat: i64) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| c.method == "sendMessage" && c.ok() && c.chat_id() == Some(chat))
+        .filter_map(|c| {
+            c.all_buttons()
+                .iter()
+                .find_map(|b| b.strip_prefix("f:+:").map(str::to_string))
+        })
+        .collect()
+}
+
 pub fn chat_object(chat: i64) -> Value {
     if chat > 0 {
         json!({ "id": chat, "type": "private", "first_name": "Tester" })
