@@ -1264,7 +1264,7 @@ pub struct Votes {
     pub not_helpful: usize,
 }
 
-/// Test defaults: fast retries, no throttling (tests that need `Throttle` turn it on), no
+/// Test defaults: fast retries, no throttling (tests of the rate limits turn it on), no
 /// knowledge watcher (tests of reloading turn it on).
 pub fn options() -> Options {
     let mut o = Options::new(
