@@ -129,7 +129,7 @@ fn journaled() -> UpdateHandler<HandlerError> {
             let run = std::panic::AssertUnwindSafe(delivery::answering(id, cont(deps)))
                 .catch_unwind()
                 .await;
-            if let Some(app) = app {
+            if let Some(app) = app.filter(|_| journaled) {
                 app.outbox.handled(id);
             }
             match run {

@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use hitbot_store::journal::{Inbound, Journal};
 use hitbot_store::StoreError;
 
-use super::retry::describe;
+use super::retry::{classify, describe, Backoff, Failure};
 
 /// The update kinds the handlers answer (see `handlers::schema`).
 pub const ALLOWED: [AllowedUpdate; 3] = [
@@ -169,6 +169,15 @@ pub fn replay(journal: &Journal, pending: Vec<Inbound>) -> Vec<Update> {
 /// Long polling until `stop`: each batch is taken (journaled) before the next `getUpdates`
 /// acknowledges it; at the end one more call acknowledges the last batch.
 pub async fn poll(bot: Bot, intake: Intake, stop: CancellationToken, first_backoff: Duration) {
+    // The one backoff of `retry.rs`: growing waits, never shorter than Telegram's `retry_after`.
+    let backoff = Backoff {
+        attempts: None,
+        first: first_backoff.max(Duration::from_millis(10)),
+        max: MAX_POLL_BACKOFF,
+        longest_retry_after: None,
+        until: None,
+        level: log::Level::Warn,
+    };
     let mut offset: Option<i32> = None;
     let mut failures: u32 = 0;
     loop {
@@ -199,14 +208,18 @@ pub async fn poll(bot: Bot, intake: Intake, stop: CancellationToken, first_backo
                             "journal: cannot record updates ({e}); Telegram keeps them until it can"
                         );
                         failures += 1;
-                        backoff(first_backoff, failures)
+                        backoff.wait(failures)
                     }
                 }
             }
             Err(e) => {
                 failures += 1;
                 log::warn!("getUpdates failed: {}", describe(&e));
-                backoff(first_backoff, failures)
+                let at_least = match classify(&e) {
+                    Failure::Transient(d) => d,
+                    _ => Duration::ZERO,
+                };
+                at_least.max(backoff.wait(failures))
             }
         };
         tokio::select! {
@@ -222,13 +235,6 @@ pub async fn poll(bot: Bot, intake: Intake, stop: CancellationToken, first_backo
             log::debug!("acknowledging the last updates failed: {}", describe(&e));
         }
     }
-}
-
-fn backoff(first: Duration, failures: u32) -> Duration {
-    first
-        .max(Duration::from_millis(10))
-        .saturating_mul(1 << failures.saturating_sub(1).min(10))
-        .min(MAX_POLL_BACKOFF)
 }
 
 struct Hook {
