@@ -15,6 +15,7 @@ use crate::search::{analysed_terms, Hit, Plan, SearchError, SearchIndex, ENGINE_
 #[cfg(feature = "semantic")]
 use crate::semantic::{Model, Semantic, SemanticError, Similarity};
 use crate::smalltalk::{self, SmallTalk};
+use crate::wants::Wants;
 
 /// What the advisor says when it does not know. No guide figures in it, on purpose.
 pub const DECLINE_TEXT: &str =
@@ -186,6 +187,8 @@ pub struct Judged {
     pub not_covered: Option<(usize, f32)>,
     /// The question names another career or topic (`scope.toml` `other_topics`) and not the subject.
     pub foreign: bool,
+    /// The kind of fact the question asks for, when its wording says ([`Wants::of`]).
+    pub wants: Option<Wants>,
 }
 
 impl Judged {
@@ -212,6 +215,8 @@ pub struct Advisor {
     /// Each career-path entry with the words of its name that no other path and not the guide's
     /// subject shares ("coder", "analyst"): how a comparison names them.
     career_words: Vec<(usize, Vec<String>)>,
+    /// Per entry, the kinds of fact its answer holds ([`Wants::mask_of`]).
+    holds: Vec<u8>,
 }
 
 impl Advisor {
@@ -245,8 +250,14 @@ impl Advisor {
             .map(|(i, e)| (e.id.clone(), i))
             .collect();
         let career_words = career_words(&knowledge);
+        let holds = knowledge
+            .entries
+            .iter()
+            .map(|e| Wants::mask_of(&e.answer))
+            .collect();
         Ok(Advisor {
             career_words,
+            holds,
             knowledge,
             index,
             config: config.answer.clone(),
@@ -497,6 +508,13 @@ impl Advisor {
     /// The candidates for a question: tantivy's, judged by the lexical stage alone when it is sure
     /// (the model cannot change the outcome), else fused with the semantic stage's.
     pub fn judge(&self, question: &str, plan: &Plan) -> Judged {
+        Judged {
+            wants: Wants::of(question),
+            ..self.judge_stages(question, plan)
+        }
+    }
+
+    fn judge_stages(&self, question: &str, plan: &Plan) -> Judged {
         let hits = self.index.search(plan, 5);
         if plan.foreign {
             return Judged {
@@ -567,6 +585,7 @@ impl Advisor {
                     not_covered: sim.not_covered_score(),
                     lead: sim.question[entry] - rival,
                     lexical: hit.as_ref().map_or(0.0, |h| h.rank / best_rank),
+                    missing: self.index.missing(plan, entry),
                 };
                 let confidence = features.confidence();
                 Candidate {
@@ -584,6 +603,7 @@ impl Advisor {
             semantic: true,
             not_covered: sim.not_covered,
             foreign: false,
+            wants: None,
         }
     }
 
@@ -696,6 +716,9 @@ impl Advisor {
                 self.knowledge.not_covered.get(n).map_or("", |q| q.as_str())
             ));
         }
+        if let Some(w) = judged.wants {
+            out.push_str(&format!("asks for: {}\n", w.describe()));
+        }
         out.push_str("candidates:\n");
         for c in judged.candidates.iter().take(6) {
             let f = &c.features;
@@ -735,6 +758,19 @@ impl Advisor {
             "decline (not covered): the question names another career or topic (scope.toml) and \
              not the subject"
                 .to_string()
+        } else if let Some(w) = reply
+            .entry
+            .as_ref()
+            .and_then(|e| self.by_id.get(&e.id))
+            .filter(|_| reply.not_covered && reply.confidence >= min)
+            .and_then(|i| self.lacks(&judged, *i))
+        {
+            format!(
+                "decline (not covered): the question asks for {} and the best entry ({entry}, \
+                 confidence {:.2}) holds none",
+                w.describe(),
+                reply.confidence
+            )
         } else if reply.not_covered {
             format!(
                 "decline (not covered): the best entry ({entry}) has confidence {:.2} < \
@@ -808,6 +844,20 @@ impl Advisor {
         if best.confidence < self.config.min_confidence {
             return self.decline_for(judged, Some(best));
         }
+        if let Some(wants) = self.lacks(judged, best.entry) {
+            // About this entry's subject, but asking for a kind of fact it does not hold ("how much
+            // does the exam cost?" of the RHIT rules): not covered, with the entry as the closest topic.
+            log::debug!(
+                "{} holds no {}",
+                self.knowledge.entries[best.entry].id,
+                wants.describe()
+            );
+            let mut reply = self.decline(best.confidence, Some(self.entry_ref(best.entry)));
+            reply.text = NOT_COVERED_TEXT.to_string();
+            reply.not_covered = true;
+            reply.related = vec![self.entry_ref(best.entry)];
+            return reply;
+        }
         let floor = best.rank * self.config.did_you_mean_margin;
         // A runner-up the best entry already links to is a follow-up, not an ambiguity.
         let linked = &self.knowledge.entries[best.entry].related;
@@ -819,6 +869,13 @@ impl Advisor {
             .map(|c| self.entry_ref(c.entry))
             .collect();
         self.reply_for(best.entry, best.confidence, did_you_mean)
+    }
+
+    /// The kind of fact the question asks for, when entry `entry`'s answer holds none of it.
+    fn lacks(&self, judged: &Judged, entry: usize) -> Option<Wants> {
+        judged
+            .wants
+            .filter(|w| self.holds.get(entry).is_some_and(|m| m & w.bit() == 0))
     }
 
     /// Declining: "not covered" (with the closest topic as a button) when the question is about the
@@ -898,6 +955,7 @@ fn lexical(hits: Vec<Hit>) -> Judged {
             .collect(),
         semantic: false,
         not_covered: None,
+        wants: None,
         foreign: false,
     }
 }

@@ -30,6 +30,9 @@ pub struct Features {
     /// The lexical rank (coverage, BM25 and the closest alternate question's word overlap) relative
     /// to the best lexical candidate's (0..1; 0 when tantivy did not find it).
     pub lexical: f32,
+    /// The heaviest word of the question the entry does not hold, as a share of the question's
+    /// weight (0 when it holds every word).
+    pub missing: f32,
 }
 
 impl Features {

@@ -20,6 +20,7 @@ pub mod search;
 pub mod semantic;
 pub mod smalltalk;
 pub mod teach;
+pub mod wants;
 
 pub use advisor::{Advisor, AdvisorError, Candidate, EntryRef, Judged, Reply};
 pub use config::{AnswerConfig, EngineConfig, SemanticConfig};

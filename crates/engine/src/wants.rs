@@ -1,0 +1,316 @@
+//! What kind of answer a question asks for, and whether an entry's answer can be one.
+//!
+//! "How much does the RHIT exam cost?" is about the RHIT, and the RHIT entry matches it well in
+//! words and in meaning; but it asks for an amount of money, and that entry names none. Neither the
+//! lexical nor the semantic stage sees the difference: both measure what a question is *about*, not
+//! what it *asks*. This is the classic answer-type check of question answering: a question that asks
+//! for money, a count or share, a length of time or a date is answered only from an entry whose
+//! answer holds something of that kind; otherwise the advisor says the guide does not cover it and
+//! offers the entry as the closest topic.
+//!
+//! The cues are few and deliberately narrow ("how much … cost", "how many", "how long", "when
+//! did"): a question that asks for an amount without one of them is left to the other stages.
+
+use serde::Serialize;
+
+/// The kind of fact a question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Wants {
+    /// An amount of money: a cost, fee, price or pay ("how much does it cost", "how much do they make").
+    Money,
+    /// A length of time ("how long", "how many years").
+    Duration,
+    /// A number or share ("how many", "what percentage", "pass rate").
+    Count,
+    /// A point in time ("when did", "what year").
+    Date,
+}
+
+/// Words that ask for a price whatever the phrasing.
+const MONEY_WORDS: &[&str] = &[
+    "cost",
+    "costs",
+    "costing",
+    "fee",
+    "fees",
+    "price",
+    "prices",
+    "priced",
+    "pricing",
+    "tuition",
+    "dues",
+    "expensive",
+    "cheap",
+    "cheaper",
+    "cheapest",
+    "afford",
+    "affordable",
+    "charge",
+    "charges",
+];
+
+/// After "how much", words that make it a question about pay.
+const PAY_WORDS: &[&str] = &[
+    "make", "makes", "making", "earn", "earns", "earning", "paid", "pay", "pays", "salary", "money",
+];
+
+/// After "how many", units that make it a question about time.
+const TIME_UNITS: &[&str] = &[
+    "years",
+    "months",
+    "weeks",
+    "days",
+    "hours",
+    "minutes",
+    "semesters",
+];
+
+/// Number words an answer may use instead of digits.
+const NUMBER_WORDS: &[&str] = &[
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "dozen",
+    "dozens",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "half",
+    "percent",
+];
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Words that name a length of study or training, which answers "how long" ("an associate degree").
+const STUDY_WORDS: &[&str] = &[
+    "degree",
+    "degrees",
+    "certificate",
+    "certificates",
+    "diploma",
+    "diplomas",
+];
+
+const UNITS: &[&str] = &[
+    "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours",
+];
+
+/// Lower-cased words of a text: runs of letters and digits ("$55,560" gives "55", "560").
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A year such as 1928, 2021 or the 1990s' "1990" (with the decade's "s" cut off by the caller).
+fn is_year(word: &str) -> bool {
+    let digits = word.strip_suffix('s').unwrap_or(word);
+    digits.len() == 4
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits.starts_with("19") || digits.starts_with("20") || digits.starts_with("18"))
+}
+
+fn is_number(word: &str) -> bool {
+    word.bytes().next().is_some_and(|b| b.is_ascii_digit())
+}
+
+impl Wants {
+    /// The kind of answer a question asks for, when its wording says so.
+    pub fn of(question: &str) -> Option<Wants> {
+        let w = words(question);
+        let has = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
+        // The position of each two-word phrase, and what follows it.
+        let after = |a: &str, b: &str| -> Option<&[String]> {
+            w.windows(2)
+                .position(|p| p[0] == a && p[1] == b)
+                .map(|i| &w[i + 2..])
+        };
+        if has(MONEY_WORDS) {
+            return Some(Wants::Money);
+        }
+        if let Some(rest) = after("how", "much") {
+            if rest.iter().any(|x| PAY_WORDS.contains(&x.as_str())) {
+                return Some(Wants::Money);
+            }
+        }
+        if after("how", "long").is_some() {
+            return Some(Wants::Duration);
+        }
+        if let Some(rest) = after("how", "many") {
+            if rest
+                .first()
+                .is_some_and(|x| TIME_UNITS.contains(&x.as_str()))
+            {
+                return Some(Wants::Duration);
+            }
+            return Some(Wants::Count);
+        }
+        let share = w.iter().any(|x| x.starts_with("percent"))
+            || after("pass", "rate").is_some()
+            || after("number", "of").is_some();
+        if share {
+            return Some(Wants::Count);
+        }
+        if after("what", "year").is_some() || after("what", "date").is_some() {
+            return Some(Wants::Date);
+        }
+        // "when did records go digital", "so when was it founded"; not "when I finish school".
+        if let Some(i) = w.iter().position(|x| x == "when") {
+            let verb = w.get(i + 1).map(String::as_str);
+            if matches!(
+                verb,
+                Some("is" | "was" | "does" | "did" | "will" | "are" | "were" | "do")
+            ) {
+                return Some(Wants::Date);
+            }
+        }
+        None
+    }
+
+    /// Whether a text (an entry's answer) holds a fact of this kind.
+    pub fn held_by(self, text: &str) -> bool {
+        let w = words(text);
+        let has = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
+        match self {
+            Wants::Money => text.contains('$') || has(&["dollar", "dollars", "usd"]),
+            Wants::Count => {
+                text.contains('%')
+                    || has(NUMBER_WORDS)
+                    || w.iter().any(|x| is_number(x) && !is_year(x))
+            }
+            Wants::Duration => {
+                let span = w.windows(2).any(|p| {
+                    (is_number(&p[0]) || NUMBER_WORDS.contains(&p[0].as_str()))
+                        && UNITS.contains(&p[1].as_str())
+                });
+                // "from 2021 to 2031", "2022-32": a period.
+                let period = w
+                    .windows(3)
+                    .any(|p| is_year(&p[0]) && p[1] == "to" && is_number(&p[2]))
+                    || text.split_whitespace().any(|t| {
+                        t.split_once('-')
+                            .is_some_and(|(a, b)| is_year(a) && is_number(b))
+                    });
+                span || period || has(STUDY_WORDS)
+            }
+            Wants::Date => {
+                w.iter().any(|x| is_year(x))
+                    || has(MONTHS)
+                    || has(&["century", "millennium", "decade", "decades"])
+            }
+        }
+    }
+
+    /// What the question asks for, in words (for `hitbot ask --explain`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Wants::Money => "an amount of money",
+            Wants::Duration => "a length of time",
+            Wants::Count => "a number or share",
+            Wants::Date => "a date",
+        }
+    }
+
+    /// Every kind, for precomputing what each entry holds.
+    pub const ALL: [Wants; 4] = [Wants::Money, Wants::Duration, Wants::Count, Wants::Date];
+
+    /// This kind's bit in a mask of kinds.
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+
+    /// The mask of the kinds a text holds.
+    pub fn mask_of(text: &str) -> u8 {
+        Wants::ALL
+            .iter()
+            .filter(|k| k.held_by(text))
+            .fold(0, |m, k| m | k.bit())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_that_ask_for_a_kind_of_fact() {
+        let cases = [
+            (
+                "what's the price of sitting the credential test",
+                Some(Wants::Money),
+            ),
+            ("how much would a HIT get paid in Ohio", Some(Wants::Money)),
+            ("how much do they make", Some(Wants::Money)),
+            ("how much school do I need", None),
+            ("how long is the program", Some(Wants::Duration)),
+            ("how many weeks does training take", Some(Wants::Duration)),
+            ("how many people hold the credential", Some(Wants::Count)),
+            ("what percentage of candidates pass", Some(Wants::Count)),
+            ("when was the association founded", Some(Wants::Date)),
+            ("ok so when did records go electronic", Some(Wants::Date)),
+            ("what does a HIT do", None),
+            ("is the pay good", None),
+            ("When I finish school, what jobs are there?", None),
+        ];
+        for (q, want) in cases {
+            assert_eq!(Wants::of(q), want, "{q}");
+        }
+    }
+
+    #[test]
+    fn answers_that_hold_a_kind_of_fact() {
+        let pay = "The median was $55,560 in 2021, with 17% growth from 2021 to 2031.";
+        assert!(Wants::Money.held_by(pay));
+        assert!(Wants::Count.held_by(pay));
+        assert!(Wants::Date.held_by(pay));
+        assert!(Wants::Duration.held_by(pay));
+        let founded = "The association traces its roots to 1928 and took its name in 1991.";
+        assert!(!Wants::Money.held_by(founded));
+        // Years are dates, not counts.
+        assert!(!Wants::Count.held_by(founded));
+        assert!(Wants::Date.held_by(founded));
+        let digital = "Records began moving to electronic systems in the 1990s.";
+        assert!(Wants::Date.held_by(digital));
+        let rules = "Candidates need an accredited associate program and must pass a written exam.";
+        assert!(!Wants::Money.held_by(rules));
+        assert!(!Wants::Count.held_by(rules));
+        assert!(!Wants::Date.held_by(rules));
+        assert!(Wants::Duration.held_by("It takes two years of study."));
+        assert!(Wants::Duration.held_by("Most enter with an associate degree."));
+        assert!(!Wants::Duration.held_by("Employers value attention to detail."));
+    }
+
+    #[test]
+    fn masks_hold_each_kind_held() {
+        let m = Wants::mask_of("It costs $100 and takes 3 weeks.");
+        assert!(m & Wants::Money.bit() != 0);
+        assert!(m & Wants::Duration.bit() != 0);
+        assert!(m & Wants::Date.bit() == 0);
+    }
+}
