@@ -189,6 +189,8 @@ pub struct Judged {
     pub foreign: bool,
     /// The kind of fact the question asks for, when its wording says ([`Wants::of`]).
     pub wants: Option<Wants>,
+    /// Names in the question the knowledge has never heard of ([`Plan::unknown_names`]).
+    pub unknown_names: Vec<String>,
 }
 
 impl Judged {
@@ -331,7 +333,7 @@ impl Advisor {
 
     /// The reply to a question on its own (no conversation), once it is judged.
     fn answer_alone(&self, question: &str, plan: &Plan, alone: &Judged) -> Reply {
-        let unsure = alone.confidence() < self.config.min_confidence;
+        let unsure = !self.answers(alone);
         // A long message that mixes context with a question: answer the part phrased as a question,
         // and offer the best other part as a button.
         let long = plan.slots.len() >= LONG_MESSAGE_SLOTS || questions_in(question) >= 2;
@@ -510,6 +512,7 @@ impl Advisor {
     pub fn judge(&self, question: &str, plan: &Plan) -> Judged {
         Judged {
             wants: Wants::of(question),
+            unknown_names: plan.unknown_names.clone(),
             ..self.judge_stages(question, plan)
         }
     }
@@ -604,6 +607,7 @@ impl Advisor {
             not_covered: sim.not_covered,
             foreign: false,
             wants: None,
+            unknown_names: Vec::new(),
         }
     }
 
@@ -638,7 +642,7 @@ impl Advisor {
                 } else {
                     covered
                 };
-                (best.confidence >= self.config.min_confidence)
+                self.answers(&judged)
                     .then_some((opens, enough, key, judged))
             })
             .collect();
@@ -719,6 +723,12 @@ impl Advisor {
         if let Some(w) = judged.wants {
             out.push_str(&format!("asks for: {}\n", w.describe()));
         }
+        if !judged.unknown_names.is_empty() {
+            out.push_str(&format!(
+                "names the knowledge has never heard of: {}\n",
+                judged.unknown_names.join(", ")
+            ));
+        }
         out.push_str("candidates:\n");
         for c in judged.candidates.iter().take(6) {
             let f = &c.features;
@@ -770,6 +780,11 @@ impl Advisor {
                  confidence {:.2}) holds none",
                 w.describe(),
                 reply.confidence
+            )
+        } else if reply.not_covered && !judged.unknown_names.is_empty() {
+            format!(
+                "decline (not covered): the question names {} and the knowledge never does",
+                judged.unknown_names.join(", ")
             )
         } else if reply.not_covered {
             format!(
@@ -844,14 +859,10 @@ impl Advisor {
         if best.confidence < self.config.min_confidence {
             return self.decline_for(judged, Some(best));
         }
-        if let Some(wants) = self.lacks(judged, best.entry) {
+        if self.lacks(judged, best.entry).is_some() || !judged.unknown_names.is_empty() {
             // About this entry's subject, but asking for a kind of fact it does not hold ("how much
-            // does the exam cost?" of the RHIT rules): not covered, with the entry as the closest topic.
-            log::debug!(
-                "{} holds no {}",
-                self.knowledge.entries[best.entry].id,
-                wants.describe()
-            );
+            // does the exam cost?" of the RHIT rules), or about something the knowledge has never
+            // heard of ("does Kaiser hire HITs?"): not covered, with the entry as the closest topic.
             let mut reply = self.decline(best.confidence, Some(self.entry_ref(best.entry)));
             reply.text = NOT_COVERED_TEXT.to_string();
             reply.not_covered = true;
@@ -869,6 +880,16 @@ impl Advisor {
             .map(|c| self.entry_ref(c.entry))
             .collect();
         self.reply_for(best.entry, best.confidence, did_you_mean)
+    }
+
+    /// Whether the judged question gets an answer: its best entry is confident, holds the kind of
+    /// fact asked for, and the question names nothing the knowledge has never heard of.
+    fn answers(&self, judged: &Judged) -> bool {
+        judged.best().is_some_and(|b| {
+            b.confidence >= self.config.min_confidence
+                && self.lacks(judged, b.entry).is_none()
+                && judged.unknown_names.is_empty()
+        })
     }
 
     /// The kind of fact the question asks for, when entry `entry`'s answer holds none of it.
@@ -956,6 +977,7 @@ fn lexical(hits: Vec<Hit>) -> Judged {
         semantic: false,
         not_covered: None,
         wants: None,
+        unknown_names: Vec::new(),
         foreign: false,
     }
 }

@@ -54,6 +54,29 @@ const PAY_WORDS: &[&str] = &[
     "make", "makes", "making", "earn", "earns", "earning", "paid", "pay", "pays", "salary", "money",
 ];
 
+/// After "how much is", words that make it a question about an amount other than money.
+const NOT_PRICED: &[&str] = &[
+    "growth",
+    "grow",
+    "growing",
+    "demand",
+    "school",
+    "schooling",
+    "education",
+    "training",
+    "study",
+    "studying",
+    "experience",
+    "work",
+    "time",
+    "math",
+    "stress",
+    "needed",
+    "required",
+    "involved",
+    "known",
+];
+
 /// After "how many", units that make it a question about time.
 const TIME_UNITS: &[&str] = &[
     "years",
@@ -156,6 +179,12 @@ impl Wants {
         }
         if let Some(rest) = after("how", "much") {
             if rest.iter().any(|x| PAY_WORDS.contains(&x.as_str())) {
+                return Some(Wants::Money);
+            }
+            // "how much is a membership", not "how much is the field growing".
+            let priced = rest.first().is_some_and(|x| x == "is" || x == "are")
+                && !rest.iter().any(|x| NOT_PRICED.contains(&x.as_str()));
+            if priced {
                 return Some(Wants::Money);
             }
         }
@@ -268,6 +297,8 @@ mod tests {
             ("how much would a HIT get paid in Ohio", Some(Wants::Money)),
             ("how much do they make", Some(Wants::Money)),
             ("how much school do I need", None),
+            ("how much is a student membership", Some(Wants::Money)),
+            ("how much is the field growing", None),
             ("how long is the program", Some(Wants::Duration)),
             ("how many weeks does training take", Some(Wants::Duration)),
             ("how many people hold the credential", Some(Wants::Count)),

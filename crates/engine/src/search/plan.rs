@@ -182,6 +182,10 @@ pub struct Plan {
     pub unknown_factor: f32,
     /// The question is about another career or topic (a `scope.toml` word, subject not named).
     pub foreign: bool,
+    /// Names the knowledge has never heard of: words the user capitalised inside a sentence
+    /// ("Kaiser", "FAFSA", "Canada") and years ("2024"). Each is a specific thing the question is
+    /// about that no entry can speak to.
+    pub unknown_names: Vec<String>,
 }
 
 impl Plan {
@@ -297,12 +301,24 @@ impl Plan {
         if slots.len() > LONG_QUESTION_SLOTS {
             unknown_factor *= LONG_QUESTION_SLOTS as f32 / slots.len() as f32;
         }
+        let unknown_names = names(question)
+            .into_iter()
+            .filter(|n| {
+                let lower = n.to_lowercase();
+                analyzer::tokens(&mut a.surface, &lower)
+                    .iter()
+                    .filter_map(|w| vocab.term_of(w, a))
+                    .any(|t| !vocab.knows(&t))
+            })
+            .map(str::to_string)
+            .collect();
         Plan {
             slots,
             anchored,
             named,
             unknown_factor,
             foreign,
+            unknown_names,
         }
     }
 
@@ -344,6 +360,31 @@ fn deictic_nouns(words: &[String]) -> Vec<usize> {
                     .any(|n| words[i] == *n || words[i].strip_suffix('s') == Some(n))
         })
         .collect()
+}
+
+/// The words of a question that name something: capitalised inside a sentence (not "I" or a
+/// contraction such as "I'm"), or a year. A possessive "'s" is dropped ("SNHU's" → "SNHU").
+fn names(question: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut sentence_start = true;
+    for raw in question.split_whitespace() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’');
+        let word = word
+            .strip_suffix("'s")
+            .or_else(|| word.strip_suffix("’s"))
+            .unwrap_or(word);
+        let year = word.len() == 4
+            && word.bytes().all(|b| b.is_ascii_digit())
+            && (word.starts_with("19") || word.starts_with("20"));
+        let capital = word.chars().next().is_some_and(char::is_uppercase)
+            && word.chars().all(char::is_alphanumeric)
+            && word != "I";
+        if year || (capital && !sentence_start) {
+            out.push(word);
+        }
+        sentence_start = raw.ends_with(['.', '!', '?', ':']) || (sentence_start && word.is_empty());
+    }
+    out
 }
 
 /// Whether an unknown short word is a typo of a stop word ("waht", "hwo", "teh", "dose").
