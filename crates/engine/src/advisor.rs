@@ -338,7 +338,10 @@ impl Advisor {
         // and offer the best other part as a button.
         let long = plan.slots.len() >= LONG_MESSAGE_SLOTS || questions_in(question) >= 2;
         if !plan.foreign && (unsure || long) {
-            if let Some((part, other)) = self.best_fragment(question, !unsure) {
+            // Confident but held back by what the message names ("I'm Dana from Target, what skills
+            // does a HIT need?"): the part that asks may stand alone.
+            let vetoed = alone.confidence() >= self.config.min_confidence && unsure;
+            if let Some((part, other)) = self.best_fragment(question, !unsure, vetoed) {
                 let mut reply = self.reply_from(&part);
                 if let Some(other) = other.filter(|o| reply.entry.as_ref() != Some(o)) {
                     reply.related.retain(|r| *r != other);
@@ -620,9 +623,11 @@ impl Advisor {
         &self,
         question: &str,
         openers_only: bool,
+        vetoed: bool,
     ) -> Option<(Judged, Option<EntryRef>)> {
         let parts = fragments(question);
-        if parts.len() < 2 {
+        // One part is worth trying alone only when it is not the whole message.
+        if parts.len() < 2 && parts.first().is_none_or(|p| *p == question.trim()) {
             return None;
         }
         let mut judged: Vec<(bool, bool, f32, Judged)> = parts
@@ -636,7 +641,10 @@ impl Advisor {
                 let covered = best.hit.as_ref().map_or(0.0, |h| h.covered);
                 // One generic word ("answer", "rules") is not enough for a part to stand for the
                 // message, unless the model vouches for it.
-                let enough = judged.semantic || covered >= FRAGMENT_MIN_COVERED;
+                // A part phrased as a question, of a message held back only for what else it names,
+                // is enough as it is.
+                let enough =
+                    judged.semantic || covered >= FRAGMENT_MIN_COVERED || (vetoed && opens);
                 let key = if judged.semantic {
                     best.confidence
                 } else {
