@@ -83,6 +83,7 @@ mod tests {
             not_covered: 0.3,
             lead: 0.05,
             lexical: 0.5,
+            missing: 0.0,
         };
         let p = base.confidence();
         assert!((0.0..=1.0).contains(&p));

@@ -54,6 +54,18 @@ const PAY_WORDS: &[&str] = &[
     "make", "makes", "making", "earn", "earns", "earning", "paid", "pay", "pays", "salary", "money",
 ];
 
+/// Currency names.
+const CURRENCIES: &[&str] = &[
+    "dollar", "dollars", "usd", "euro", "euros", "eur", "pound", "pounds", "gbp", "yen", "rupee",
+    "rupees",
+];
+
+/// Words of pay or price that make a number beside them an amount of money.
+const PRICED_WORDS: &[&str] = &[
+    "earn", "earns", "earned", "pay", "pays", "paid", "salary", "salaries", "wage", "wages",
+    "income", "cost", "costs", "fee", "fees", "price", "prices", "tuition", "dues",
+];
+
 /// After "how much is", words that make it a question about an amount other than money.
 const NOT_PRICED: &[&str] = &[
     "growth",
@@ -227,7 +239,14 @@ impl Wants {
         let w = words(text);
         let has = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
         match self {
-            Wants::Money => text.contains('$') || has(&["dollar", "dollars", "usd"]),
+            Wants::Money => {
+                // A currency sign or name, or an amount beside a word of pay or price ("earn 12,345
+                // zorkmids"): knowledge in any currency holds money.
+                let amount = w.iter().any(|x| is_number(x) && !is_year(x));
+                text.contains(['$', '€', '£', '¥', '₹'])
+                    || has(CURRENCIES)
+                    || (amount && has(PRICED_WORDS))
+            }
             Wants::Count => {
                 text.contains('%')
                     || has(NUMBER_WORDS)
@@ -321,6 +340,9 @@ mod tests {
         assert!(Wants::Count.held_by(pay));
         assert!(Wants::Date.held_by(pay));
         assert!(Wants::Duration.held_by(pay));
+        assert!(Wants::Money.held_by("Zookeepers earn 12,345 zorkmids a year."));
+        assert!(Wants::Money.held_by("About €30,000."));
+        assert!(!Wants::Money.held_by("Pay depends on the state; 2021 data."));
         let founded = "The association traces its roots to 1928 and took its name in 1991.";
         assert!(!Wants::Money.held_by(founded));
         // Years are dates, not counts.

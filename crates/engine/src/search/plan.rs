@@ -932,6 +932,16 @@ pub fn check_synonyms(knowledge: &Knowledge, a: &mut Analyzers) -> Vec<Problem> 
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn names_are_capitalised_inside_a_sentence_or_years() {
+        assert_eq!(
+            names("Does Kaiser hire HITs in 2024? I'm asking for SNHU's program."),
+            ["Kaiser", "HITs", "2024", "SNHU"]
+        );
+        assert!(names("When I finish, what jobs are there? Maybe.").is_empty());
+        assert!(names("how much do hits make in texas").is_empty());
+    }
     use super::*;
     use hitbot_knowledge::{Entry, SynonymRule};
 

@@ -483,3 +483,55 @@ fn a_missing_model_is_a_clear_setup_error() {
         "{message}"
     );
 }
+
+#[test]
+fn a_question_asking_for_a_kind_of_fact_its_entry_lacks_is_not_covered() {
+    let a = advisor();
+    // The AAPC entry matches in words and meaning, but names no price; the pay entry does.
+    let reply = a.answer("what are the dues to belong to AAPC");
+    assert!(!reply.confident, "answered from {:?}", reply.entry);
+    assert!(reply.not_covered, "{}", reply.text);
+    assert_eq!(reply.related.len(), 1, "the AAPC entry is offered");
+    assert_eq!(reply.related[0].id, "org-aapc");
+    assert!(a
+        .explain("what are the dues to belong to AAPC")
+        .contains("asks for an amount of money"));
+    // Asking for the kinds of fact the entries do hold is still answered.
+    for (q, entry) in [
+        (
+            "how much do health information technicians make a year",
+            "salary",
+        ),
+        (
+            "when did medical records go electronic",
+            "history-digital-records",
+        ),
+    ] {
+        let reply = a.answer(q);
+        assert!(reply.confident, "{q:?} was declined");
+        assert_eq!(reply.entry.unwrap().id, entry, "{q:?}");
+    }
+}
+
+#[test]
+fn a_name_or_year_the_knowledge_never_mentions_is_not_covered() {
+    let a = advisor();
+    for (q, name) in [
+        (
+            "does Mayo Clinic hire health information technicians",
+            "Mayo",
+        ),
+        ("what will HITs earn in 2030", "2030"),
+    ] {
+        let reply = a.answer(q);
+        assert!(!reply.confident, "{q:?} answered from {:?}", reply.entry);
+        assert!(reply.not_covered, "{q:?}: {}", reply.text);
+        assert!(a.explain(q).contains(&format!("names {name}")), "{q:?}");
+    }
+    // Names the knowledge holds are fine, and personal context does not hide the question.
+    let reply = a.answer("What does AHIMA do?");
+    assert_eq!(reply.entry.map(|e| e.id).as_deref(), Some("org-ahima"));
+    let reply = a.answer("My name is Dana and I work at Target, what skills does a HIT need?");
+    assert!(reply.confident, "declined: {}", reply.text);
+    assert_eq!(reply.entry.map(|e| e.id).as_deref(), Some("skills"));
+}
