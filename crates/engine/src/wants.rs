@@ -200,7 +200,8 @@ impl Wants {
                 return Some(Wants::Money);
             }
         }
-        if after("how", "long").is_some() {
+        // "how often do you renew it": a period.
+        if after("how", "long").is_some() || after("how", "often").is_some() {
             return Some(Wants::Duration);
         }
         if let Some(rest) = after("how", "many") {
@@ -212,7 +213,9 @@ impl Wants {
             }
             return Some(Wants::Count);
         }
-        let share = w.iter().any(|x| x.starts_with("percent"))
+        let share = w
+            .iter()
+            .any(|x| x.starts_with("percent") || x == "score" || x == "scores")
             || after("pass", "rate").is_some()
             || after("number", "of").is_some();
         if share {
@@ -319,6 +322,11 @@ mod tests {
             ("how much is a student membership", Some(Wants::Money)),
             ("how much is the field growing", None),
             ("how long is the program", Some(Wants::Duration)),
+            (
+                "how often must the credential be renewed",
+                Some(Wants::Duration),
+            ),
+            ("what score passes the test", Some(Wants::Count)),
             ("how many weeks does training take", Some(Wants::Duration)),
             ("how many people hold the credential", Some(Wants::Count)),
             ("what percentage of candidates pass", Some(Wants::Count)),
