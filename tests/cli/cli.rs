@@ -227,8 +227,9 @@ fn a_malformed_api_url_is_a_clear_error() {
 /// cut questions at another constant. Every front end now gets the advisor's cut.
 #[test]
 fn max_question_chars_applies_to_every_front_end() {
+    // One run-on sentence: a question mark would let its question part be answered alone.
     let asked =
-        "what does the professional organization AHIMA do for health information technicians?";
+        "what does the professional organization AHIMA do for health information technicians";
     let question = format!(
         "{asked} {}",
         "zebra giraffe okapi narwhal axolotl ".repeat(20)
