@@ -627,7 +627,10 @@ impl Advisor {
     ) -> Option<(Judged, Option<EntryRef>)> {
         let parts = fragments(question);
         // One part is worth trying alone only when it is not the whole message.
-        if parts.len() < 2 && parts.first().is_none_or(|p| *p == question.trim()) {
+        let whole = question
+            .trim()
+            .trim_end_matches(['?', '.', '!', ';', ':', ' ']);
+        if parts.len() < 2 && parts.first().is_none_or(|p| *p == whole) {
             return None;
         }
         let mut judged: Vec<(bool, bool, f32, Judged)> = parts
