@@ -41,7 +41,6 @@ fn main() {
                         "entry": entry.id,
                         "label": u8::from(right),
                         "x": c.features.inputs(),
-                        "missing": c.features.missing,
                         "confidence": c.confidence,
                     })
                 })

@@ -591,7 +591,6 @@ impl Advisor {
                     not_covered: sim.not_covered_score(),
                     lead: sim.question[entry] - rival,
                     lexical: hit.as_ref().map_or(0.0, |h| h.rank / best_rank),
-                    missing: self.index.missing(plan, entry),
                 };
                 let confidence = features.confidence();
                 Candidate {
@@ -870,7 +869,7 @@ impl Advisor {
         if best.confidence < self.config.min_confidence {
             return self.decline_for(judged, Some(best));
         }
-        if self.lacks(judged, best.entry).is_some() || !judged.unknown_names.is_empty() {
+        if !self.answers(judged) {
             // About this entry's subject, but asking for a kind of fact it does not hold ("how much
             // does the exam cost?" of the RHIT rules), or about something the knowledge has never
             // heard of ("does Kaiser hire HITs?"): not covered, with the entry as the closest topic.

@@ -30,9 +30,6 @@ pub struct Features {
     /// The lexical rank (coverage, BM25 and the closest alternate question's word overlap) relative
     /// to the best lexical candidate's (0..1; 0 when tantivy did not find it).
     pub lexical: f32,
-    /// The heaviest word of the question the entry does not hold, as a share of the question's
-    /// weight (0 when it holds every word).
-    pub missing: f32,
 }
 
 impl Features {
@@ -83,7 +80,6 @@ mod tests {
             not_covered: 0.3,
             lead: 0.05,
             lexical: 0.5,
-            missing: 0.0,
         };
         let p = base.confidence();
         assert!((0.0..=1.0).contains(&p));

@@ -258,11 +258,6 @@ impl SearchIndex {
         self.vocab.coverage(plan, entry)
     }
 
-    /// The heaviest word of the plan the entry does not hold (see [`Vocabulary::missing`]).
-    pub fn missing(&self, plan: &Plan, entry: usize) -> f32 {
-        self.vocab.missing(plan, entry)
-    }
-
     /// Synonym rules whose terms appear nowhere in the knowledge, or analyse to nothing.
     pub fn check_synonyms(knowledge: &Knowledge) -> Vec<Problem> {
         ANALYZERS.with(|a| plan::check_synonyms(knowledge, &mut a.borrow_mut()))

@@ -763,27 +763,6 @@ impl Vocabulary {
             .sum()
     }
 
-    /// The heaviest slot of the plan that the entry holds nowhere, as a share of the plan's weight.
-    pub fn missing(&self, plan: &Plan, entry: usize) -> f32 {
-        let total = plan.weight();
-        let Some(terms) = self.entry_terms.get(entry) else {
-            return 0.0;
-        };
-        if total <= 0.0 {
-            return 0.0;
-        }
-        plan.slots
-            .iter()
-            .filter(|s| {
-                !s.form_ids
-                    .iter()
-                    .flatten()
-                    .any(|ids| terms.contains_all(ids))
-            })
-            .map(|s| plan.slot_weight(s) / total)
-            .fold(0.0, f32::max)
-    }
-
     /// How closely the question matches the entry's closest alternate question: weighted overlap
     /// over weighted union, in [0, 1].
     pub fn question_similarity(&self, plan: &Plan, entry: usize) -> f32 {
