@@ -8,6 +8,7 @@
 //! (`index/<name>/vectors-<model hash>.bin`), keyed by the model's hash and the knowledge
 //! fingerprint, so start-up reads them instead of running the model.
 
+mod bert;
 mod model;
 
 use std::io::Write as _;

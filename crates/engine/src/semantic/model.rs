@@ -1,6 +1,7 @@
-//! The sentence-embedding model: all-MiniLM-L6-v2 (BERT, 6 layers, 384 dimensions) run by candle's
-//! stock `BertModel` in f32, with sentence-transformers' pooling (masked mean, then L2 norm), so the
-//! vectors equal the Python library's to four decimals (docs/semantic-probe.md).
+//! The sentence-embedding model: all-MiniLM-L6-v2 (BERT, 6 layers, 384 dimensions) run by
+//! hitbot's encoder ([`super::bert`], on candle's tensors) in f32, with sentence-transformers'
+//! pooling (masked mean, then L2 norm), so the vectors equal the Python library's to four decimals
+//! (docs/semantic-probe.md).
 //!
 //! Files in the model folder: `model.safetensors` (fp16 on disk, computed in f32), `tokenizer.json`
 //! (no padding, truncation at 256 tokens) and `config.json`.
@@ -10,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use candle_core::{DType, Device, Tensor, D};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+
+use super::bert::{Bert, Config};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer};
 
 use super::SemanticError;
@@ -21,7 +22,7 @@ const BATCH: usize = 16;
 
 /// A loaded model. Cheap to share: every advisor of a process uses the same one ([`Model::shared`]).
 pub struct Model {
-    bert: BertModel,
+    bert: Bert,
     tokenizer: Tokenizer,
     /// The same tokenizer padding to the longest input of a batch. Built once: cloning a tokenizer
     /// copies its 30,000-word vocabulary.
@@ -78,9 +79,9 @@ impl Model {
             ..Default::default()
         }));
         let device = Device::Cpu;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)
+        let bert = candle_core::safetensors::load_buffer(&weights, &device)
+            .and_then(|tensors| Bert::load(tensors, &config))
             .map_err(|e| bad("model.safetensors", &e))?;
-        let bert = BertModel::load(vb, &config).map_err(|e| bad("model.safetensors", &e))?;
         Ok(Model {
             bert,
             tokenizer,
@@ -106,7 +107,7 @@ impl Model {
         let run = || -> candle_core::Result<Vec<f32>> {
             let ids = Tensor::new(enc.get_ids(), &self.device)?.unsqueeze(0)?;
             let mask = Tensor::new(enc.get_attention_mask(), &self.device)?.unsqueeze(0)?;
-            let hidden = self.bert.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
+            let hidden = self.bert.forward(&ids, &mask)?;
             mean_pool_normalize(&hidden, &mask)?.squeeze(0)?.to_vec1()
         };
         run().map_err(|e| self.failed(&e))
@@ -154,7 +155,7 @@ impl Model {
             };
             let ids = stack(&|e| e.get_ids())?;
             let mask = stack(&|e| e.get_attention_mask())?;
-            let hidden = self.bert.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
+            let hidden = self.bert.forward(&ids, &mask)?;
             mean_pool_normalize(&hidden, &mask)?.to_vec2()
         };
         run().map_err(|e| self.failed(&e))
@@ -212,6 +213,32 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shipped model through hitbot's encoder gives the vectors of candle-transformers' stock
+    /// BERT (sentence-transformers' to four decimals), alone and in a padded batch.
+    #[test]
+    fn vectors_equal_the_reference_model_alone_and_batched() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let model = Model::load(&Path::new(root).join("models/all-minilm-l6-v2")).unwrap();
+        let reference: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/data/minilm-reference.json")).unwrap();
+        let rows = reference["vectors"].as_array().unwrap();
+        let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap()).collect();
+        let batched = model.embed_batch(&texts).unwrap();
+        for (row, batch) in rows.iter().zip(&batched) {
+            let want: Vec<f32> = serde_json::from_value(row["vector"].clone()).unwrap();
+            let alone = model.embed(row["text"].as_str().unwrap()).unwrap();
+            for got in [&alone, batch] {
+                assert_eq!(got.len(), want.len());
+                let worst = got
+                    .iter()
+                    .zip(&want)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0f32, f32::max);
+                assert!(worst < 1e-4, "{:?}: off by {worst}", row["text"]);
+            }
+        }
+    }
 
     #[test]
     fn model_hash_sees_every_byte_and_the_lengths() {

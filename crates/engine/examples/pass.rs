@@ -1,0 +1,45 @@
+//! Times one forward pass of the shipped model per question of a question file (one thread):
+//!
+//! ```sh
+//! cargo build --release -p hitbot-engine --example pass
+//! RAYON_NUM_THREADS=1 taskset -c 1 target/release/examples/pass tests/data/fresh-5.jsonl
+//! ```
+use std::path::Path;
+use std::time::Instant;
+
+fn main() {
+    let file = std::env::args()
+        .nth(1)
+        .expect("usage: pass QUESTIONS.jsonl");
+    let model = hitbot_engine::semantic::Model::load(Path::new("models/all-minilm-l6-v2"))
+        .expect("the model in models/all-minilm-l6-v2");
+    let questions: Vec<String> = std::fs::read_to_string(&file)
+        .expect("a readable question file")
+        .lines()
+        .filter_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).ok()?;
+            Some(v["q"].as_str()?.to_string())
+        })
+        .collect();
+    assert!(!questions.is_empty(), "no questions in {file}");
+    // Warm up: page in the weights, size the allocator's pools.
+    for q in questions.iter().take(20) {
+        model.embed(q).expect("a vector");
+    }
+    let mut ms: Vec<f64> = questions
+        .iter()
+        .map(|q| {
+            let start = Instant::now();
+            model.embed(q).expect("a vector");
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+    println!(
+        "one forward pass: n={} p50={:.2} ms p90={:.2} ms mean={mean:.2} ms",
+        ms.len(),
+        ms[ms.len() / 2],
+        ms[ms.len() * 9 / 10]
+    );
+}
