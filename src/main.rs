@@ -6,6 +6,8 @@
 //! terminal chat (`chat`), plain-text rendering (`render`), `hitbot bench`, `hitbot inbox` (`inbox`)
 //! and the composition of every crate's config section (`config`).
 
+#![forbid(unsafe_code)]
+
 mod bench;
 mod chat;
 mod cli;

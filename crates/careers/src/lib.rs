@@ -3,5 +3,7 @@
 //! memory with `ab_glyph` and the embedded DejaVu font, encoded by `png`). Pure: no markup, no
 //! network; the front ends render and send.
 
+#![forbid(unsafe_code)]
+
 pub mod chart;
 pub mod compare;

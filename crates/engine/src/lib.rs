@@ -8,6 +8,8 @@
 //! what the operator's inbox needs (`teach`: suggestions, the edit check, the outcome of an edit).
 //! Replies are plain data; rendering belongs to the front ends. No teloxide, no SQLite, no tokio.
 
+#![forbid(unsafe_code)]
+
 pub mod advisor;
 pub mod cache;
 pub mod config;

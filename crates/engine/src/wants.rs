@@ -24,6 +24,9 @@ pub enum Wants {
     Count,
     /// A point in time ("when did", "what year").
     Date,
+    /// A way to reach or find someone: a phone number, email, postal address, headquarters or
+    /// website ("what's AHIMA's phone number", "where is AAPC headquartered").
+    Contact,
 }
 
 /// Words that ask for a price whatever the phrasing.
@@ -155,6 +158,37 @@ const UNITS: &[&str] = &[
     "year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours",
 ];
 
+/// Words that ask for a way to reach or find an organisation or person.
+const CONTACT_WORDS: &[&str] = &[
+    "phone",
+    "telephone",
+    "email",
+    "emails",
+    "headquarters",
+    "headquartered",
+    "hq",
+    "website",
+    "websites",
+    "url",
+];
+
+/// After "contact", words that make it a request for contact details ("how do I contact them",
+/// "contact info"), not "patient contact".
+const CONTACT_OBJECTS: &[&str] = &[
+    "info",
+    "information",
+    "details",
+    "number",
+    "them",
+    "her",
+    "him",
+    "the",
+    "ahima",
+    "aapc",
+    "amia",
+    "himss",
+];
+
 /// Lower-cased words of a text: runs of letters and digits ("$55,560" gives "55", "560").
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -221,6 +255,20 @@ impl Wants {
         if share {
             return Some(Wants::Count);
         }
+        // "what's their mailing address", "the address of AHIMA", "how do I contact her".
+        let contact = has(CONTACT_WORDS)
+            || after("e", "mail").is_some()
+            || w.windows(2).any(|p| {
+                (p[1] == "address"
+                    && matches!(
+                        p[0].as_str(),
+                        "mailing" | "postal" | "street" | "office" | "their" | "its" | "s" | "the"
+                    ))
+                    || (p[0] == "contact" && CONTACT_OBJECTS.contains(&p[1].as_str()))
+            });
+        if contact {
+            return Some(Wants::Contact);
+        }
         if after("what", "year").is_some() || after("what", "date").is_some() {
             return Some(Wants::Date);
         }
@@ -270,6 +318,26 @@ impl Wants {
                     });
                 span || period || has(STUDY_WORDS)
             }
+            Wants::Contact => {
+                // An email or web address, a phone number's digit groups, or where it is based.
+                let phone = text.split_whitespace().any(|t| {
+                    let groups: Vec<&str> = t.split(['-', '.', '(', ')']).collect();
+                    groups.len() >= 3 && groups.iter().filter(|g| is_number(g)).count() >= 3
+                });
+                let web = text.split_whitespace().any(|t| {
+                    let t = t.trim_end_matches(['.', ',', ')', ';']);
+                    t.contains('@')
+                        || t.starts_with("http")
+                        || t.starts_with("www.")
+                        || [".org", ".gov", ".com", ".edu", ".net"]
+                            .iter()
+                            .any(|d| t.ends_with(d))
+                });
+                phone
+                    || web
+                    || has(&["headquarters", "headquartered", "phone", "email", "address"])
+                    || w.windows(2).any(|p| p[0] == "based" && p[1] == "in")
+            }
             Wants::Date => {
                 w.iter().any(|x| is_year(x))
                     || has(MONTHS)
@@ -285,11 +353,18 @@ impl Wants {
             Wants::Duration => "a length of time",
             Wants::Count => "a number or share",
             Wants::Date => "a date",
+            Wants::Contact => "contact details (a phone, email, address or website)",
         }
     }
 
     /// Every kind, for precomputing what each entry holds.
-    pub const ALL: [Wants; 4] = [Wants::Money, Wants::Duration, Wants::Count, Wants::Date];
+    pub const ALL: [Wants; 5] = [
+        Wants::Money,
+        Wants::Duration,
+        Wants::Count,
+        Wants::Date,
+        Wants::Contact,
+    ];
 
     /// This kind's bit in a mask of kinds.
     pub fn bit(self) -> u8 {
@@ -335,6 +410,15 @@ mod tests {
             ("what does a HIT do", None),
             ("is the pay good", None),
             ("When I finish school, what jobs are there?", None),
+            (
+                "whats the phone number for the association",
+                Some(Wants::Contact),
+            ),
+            ("where is the society headquartered", Some(Wants::Contact)),
+            ("what's their mailing address", Some(Wants::Contact)),
+            ("how do i contact the author", Some(Wants::Contact)),
+            ("is there a lot of patient contact", None),
+            ("how do HITs address privacy risks", None),
         ];
         for (q, want) in cases {
             assert_eq!(Wants::of(q), want, "{q}");
@@ -365,6 +449,17 @@ mod tests {
         assert!(Wants::Duration.held_by("It takes two years of study."));
         assert!(Wants::Duration.held_by("Most enter with an associate degree."));
         assert!(!Wants::Duration.held_by("Employers value attention to detail."));
+    }
+
+    #[test]
+    fn contact_details_are_addresses_numbers_and_places() {
+        assert!(Wants::Contact.held_by("Call 312-233-1100 or write to info@example.org."));
+        assert!(Wants::Contact.held_by("See healthit.gov for the office's work."));
+        assert!(Wants::Contact.held_by("The society is headquartered in Chicago."));
+        assert!(
+            !Wants::Contact.held_by("The association was founded in 1928 and has 100,000 members.")
+        );
+        assert!(!Wants::Contact.held_by("Salaries ran from $30,000 to $70,000 in 2021."));
     }
 
     #[test]

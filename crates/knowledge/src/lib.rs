@@ -9,6 +9,8 @@
 //! against a vocabulary ([`spelling`]), which the engine and the careers crate share. It knows nothing
 //! of tantivy, tokio or Telegram.
 
+#![forbid(unsafe_code)]
+
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -113,6 +115,10 @@ pub struct Knowledge {
     /// Questions near the subject that the guide does not answer (`scope.toml` `not_covered`):
     /// the semantic stage declines a question closer to one of these than to any entry.
     pub not_covered: Vec<String>,
+    /// Names people often type in lower case: places, employers, schools (`scope.toml` `names`).
+    /// A question naming one that the knowledge never mentions is about something no entry speaks
+    /// to ("how much do HITs make in texas" when the guide names only three other states).
+    pub names: Vec<String>,
     /// The hash of the files' names and the exact bytes parsed (see [`fingerprint`]).
     pub fingerprint: String,
     /// Files that are not valid TOML (each has a problem): checks across files are skipped.
@@ -250,8 +256,11 @@ impl Knowledge {
             } else if path.file_name().is_some_and(|n| n == SYNONYMS_FILE) {
                 knowledge.synonyms = parse_synonyms(&path, doc, &lines, &mut problems);
             } else if path.file_name().is_some_and(|n| n == SCOPE_FILE) {
-                (knowledge.other_topics, knowledge.not_covered) =
-                    parse_scope(&path, doc, &lines, &mut problems);
+                (
+                    knowledge.other_topics,
+                    knowledge.not_covered,
+                    knowledge.names,
+                ) = parse_scope(&path, doc, &lines, &mut problems);
             } else {
                 let entries = parse_entries(
                     &path,
@@ -787,13 +796,13 @@ fn parse_scope(
     doc: &DeTable<'_>,
     lines: &Lines,
     problems: &mut Vec<Problem>,
-) -> (Vec<String>, Vec<String>) {
-    for (key, span) in tr::unknown_keys(doc, &["other_topics", "not_covered"]) {
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    for (key, span) in tr::unknown_keys(doc, &["other_topics", "not_covered", "names"]) {
         problems.push(Problem {
             file: path.to_path_buf(),
             line: lines.line_of(&span),
             entry: None,
-            message: format!("unknown key `{key}` (allowed: other_topics, not_covered)"),
+            message: format!("unknown key `{key}` (allowed: other_topics, not_covered, names)"),
         });
     }
     let mut list = |key: &str, lower: bool| match tr::get(doc, key) {
@@ -822,7 +831,11 @@ fn parse_scope(
             }
         },
     };
-    (list("other_topics", true), list("not_covered", false))
+    (
+        list("other_topics", true),
+        list("not_covered", false),
+        list("names", true),
+    )
 }
 
 fn parse_synonyms(

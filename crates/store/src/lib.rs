@@ -10,6 +10,8 @@
 //!
 //! The same writes keep the operator's [`inbox`] of misses up to date.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};

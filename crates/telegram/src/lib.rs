@@ -22,6 +22,8 @@
 //! | `feedback.rs` | the question behind each answer, for the 👍/👎 events                    |
 //! | `secrets.rs`  | keeps the token out of logs                                            |
 
+#![forbid(unsafe_code)]
+
 mod admin;
 mod callback;
 mod charts;

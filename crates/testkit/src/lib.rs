@@ -13,6 +13,8 @@
 //!
 //! Tests wait for recorded calls with a deadline (`wait_for`), never with fixed sleeps.
 
+#![forbid(unsafe_code)]
+
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};

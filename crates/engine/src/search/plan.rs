@@ -85,6 +85,8 @@ pub struct Vocabulary {
     other_topics: HashSet<String>,
     /// Surface-word phrases naming the guide's subject (`guide.toml` `subject`).
     subject: Vec<Vec<String>>,
+    /// Names people type in lower case (`scope.toml` `names`), as surface words.
+    names: Vec<Vec<String>>,
 }
 
 pub const IN_QUESTIONS: u8 = 1;
@@ -195,6 +197,13 @@ impl Plan {
         // Each surface word's index term, analysed once (`None` for stop words).
         let mut terms: Vec<Option<String>> = surface.iter().map(|w| vocab.term_of(w, a)).collect();
         let (subject, named) = subject_words(&surface, &vocab.subject);
+        // Listed names in the question, however cased ("texas", "new hampshire").
+        let listed: Vec<String> = vocab
+            .names
+            .iter()
+            .filter(|name| surface.windows(name.len()).any(|w| w == name.as_slice()))
+            .map(|name| name.join(" "))
+            .collect();
         let anchored = !subject.is_empty();
         let foreign = !named
             && !vocab.other_topics.is_empty()
@@ -301,17 +310,36 @@ impl Plan {
         if slots.len() > LONG_QUESTION_SLOTS {
             unknown_factor *= LONG_QUESTION_SLOTS as f32 / slots.len() as f32;
         }
-        let unknown_names = names(question)
-            .into_iter()
-            .filter(|n| {
-                let lower = n.to_lowercase();
-                analyzer::tokens(&mut a.surface, &lower)
-                    .iter()
-                    .filter_map(|w| vocab.term_of(w, a))
-                    .any(|t| !vocab.knows(&t))
-            })
-            .map(str::to_string)
-            .collect();
+        let mut unknown_names: Vec<String> = Vec::new();
+        let mut occurs = |name: &str| {
+            analyzer::tokens(&mut a.surface, name)
+                .iter()
+                .filter_map(|w| vocab.term_of(w, a))
+                .all(|t| vocab.occurs(&t))
+        };
+        // "new york or texas": one of them is in the guide, so it can answer in part.
+        let listed = if listed.iter().any(|n| occurs(n)) {
+            Vec::new()
+        } else {
+            listed
+        };
+        let capitalised = names(question).into_iter().map(|n| (n.to_string(), false));
+        for (name, is_listed) in capitalised.chain(listed.into_iter().map(|n| (n, true))) {
+            let words = analyzer::tokens(&mut a.surface, &name.to_lowercase());
+            // A listed name counts only where the knowledge itself says it: a synonym rule
+            // ("texas" → "state") routes the question, it does not answer it.
+            let unknown = words.iter().filter_map(|w| vocab.term_of(w, a)).any(|t| {
+                if is_listed {
+                    !vocab.occurs(&t)
+                } else {
+                    !vocab.knows(&t)
+                }
+            });
+            let seen = unknown_names.iter().any(|n| n.eq_ignore_ascii_case(&name));
+            if unknown && !seen {
+                unknown_names.push(name);
+            }
+        }
         Plan {
             slots,
             anchored,
@@ -633,6 +661,12 @@ impl Vocabulary {
                 forms
             })
             .collect();
+        v.names = knowledge
+            .names
+            .iter()
+            .map(|n| analyzer::tokens(&mut a.surface, n))
+            .filter(|words| !words.is_empty())
+            .collect();
         v.speller = Speller::new(
             counts
                 .into_iter()
@@ -655,6 +689,11 @@ impl Vocabulary {
     /// Whether a term occurs in the knowledge or starts a synonym rule.
     pub fn knows(&self, term: &str) -> bool {
         self.ids.contains_key(term) || self.phrase_starts.contains(term)
+    }
+
+    /// Whether a term occurs in the knowledge's entries (synonym rules aside).
+    pub fn occurs(&self, term: &str) -> bool {
+        self.ids.contains_key(term)
     }
 
     /// Every term of the knowledge with its id (ids are dense: 0..number of terms).
@@ -920,6 +959,30 @@ mod tests {
         );
         assert!(names("When I finish, what jobs are there? Maybe.").is_empty());
         assert!(names("how much do hits make in texas").is_empty());
+    }
+
+    #[test]
+    fn listed_names_count_in_any_case_unless_the_knowledge_says_them() {
+        let mut k = Knowledge {
+            entries: vec![entry(
+                "pay-by-location",
+                &["which states pay the most"],
+                "New York and California pay the most.",
+            )],
+            names: vec!["new york".into(), "ohio".into(), "new mexico".into()],
+            ..Default::default()
+        };
+        k.synonyms = vec![rule(&["ohio"], &["state"])];
+        let mut a = Analyzers::new();
+        let vocab = Vocabulary::new(&k, &mut a);
+        let unknown = |q: &str, a: &mut Analyzers| Plan::new(q, &vocab, a).unknown_names;
+        assert_eq!(unknown("pay in ohio?", &mut a), ["ohio"]);
+        assert_eq!(
+            unknown("pay in New Mexico", &mut a),
+            ["Mexico", "new mexico"]
+        );
+        assert!(unknown("pay in new york", &mut a).is_empty());
+        assert!(unknown("new york or ohio, which pays more", &mut a).is_empty());
     }
     use super::*;
     use hitbot_knowledge::{Entry, SynonymRule};

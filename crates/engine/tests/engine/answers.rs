@@ -535,3 +535,42 @@ fn a_name_or_year_the_knowledge_never_mentions_is_not_covered() {
     assert!(reply.confident, "declined: {}", reply.text);
     assert_eq!(reply.entry.map(|e| e.id).as_deref(), Some("skills"));
 }
+
+/// `scope.toml` `names`: places and employers typed in lower case count as names, even where a
+/// synonym rule routes them ("ohio" → "state"); a name the guide does say keeps the question in.
+#[test]
+fn a_listed_name_in_lower_case_is_not_covered_unless_the_guide_says_it() {
+    let a = advisor();
+    for (q, name) in [
+        ("how much do health info techs make in ohio", "ohio"),
+        ("do hospitals in canada hire HITs", "canada"),
+        ("is it good to work at kaiser as a hit", "kaiser"),
+    ] {
+        let reply = a.answer(q);
+        assert!(!reply.confident, "{q:?} answered from {:?}", reply.entry);
+        assert!(reply.not_covered, "{q:?}: {}", reply.text);
+        assert!(a.explain(q).contains(name), "{q:?}");
+    }
+    // The guide names New York among the best-paying states.
+    let reply = a.answer("do HITs in new york get paid well");
+    assert!(reply.confident, "declined: {}", reply.text);
+    let reply = a.answer("which pays HITs more, new york or ohio?");
+    assert!(reply.confident, "declined: {}", reply.text);
+}
+
+/// A question for a phone number, email, address or headquarters is answered only from an entry
+/// that holds one.
+#[test]
+fn contact_details_the_guide_lacks_are_not_covered() {
+    let a = advisor();
+    for q in [
+        "what is ahima's phone number",
+        "where is aapc headquartered",
+    ] {
+        let reply = a.answer(q);
+        assert!(!reply.confident, "{q:?} answered from {:?}", reply.entry);
+        assert!(reply.not_covered, "{q:?}: {}", reply.text);
+        assert!(a.explain(q).contains("contact details"), "{q:?}");
+    }
+    assert!(a.answer("what does AAPC do").confident);
+}
