@@ -15,7 +15,7 @@ use crate::search::{analysed_terms, Hit, Plan, SearchError, SearchIndex, ENGINE_
 #[cfg(feature = "semantic")]
 use crate::semantic::{Model, Semantic, SemanticError, Similarity};
 use crate::smalltalk::{self, SmallTalk};
-use crate::wants::Wants;
+use crate::wants::{Details, Wants};
 
 /// What the advisor says when it does not know. No guide figures in it, on purpose.
 pub const DECLINE_TEXT: &str =
@@ -191,6 +191,8 @@ pub struct Judged {
     pub wants: Option<Wants>,
     /// Names in the question the knowledge has never heard of ([`Plan::unknown_names`]).
     pub unknown_names: Vec<String>,
+    /// Details of `scope.toml` `details` the question asks about.
+    pub details: Vec<usize>,
 }
 
 impl Judged {
@@ -219,6 +221,9 @@ pub struct Advisor {
     career_words: Vec<(usize, Vec<String>)>,
     /// Per entry, the kinds of fact its answer holds ([`Wants::mask_of`]).
     holds: Vec<u8>,
+    /// `scope.toml` `details`, and per entry the ones its answer speaks of.
+    details: Details,
+    speaks_of: Vec<Vec<usize>>,
 }
 
 impl Advisor {
@@ -257,9 +262,17 @@ impl Advisor {
             .iter()
             .map(|e| Wants::mask_of(&e.answer))
             .collect();
+        let details = Details::new(&knowledge.details);
+        let speaks_of = knowledge
+            .entries
+            .iter()
+            .map(|e| details.in_text(&e.answer))
+            .collect();
         Ok(Advisor {
             career_words,
             holds,
+            details,
+            speaks_of,
             knowledge,
             index,
             config: config.answer.clone(),
@@ -516,6 +529,7 @@ impl Advisor {
         Judged {
             wants: Wants::of(question),
             unknown_names: plan.unknown_names.clone(),
+            details: self.details.in_text(question),
             ..self.judge_stages(question, plan)
         }
     }
@@ -610,6 +624,7 @@ impl Advisor {
             foreign: false,
             wants: None,
             unknown_names: Vec::new(),
+            details: Vec::new(),
         }
     }
 
@@ -739,6 +754,17 @@ impl Advisor {
                 judged.unknown_names.join(", ")
             ));
         }
+        if !judged.details.is_empty() {
+            let names: Vec<String> = judged
+                .details
+                .iter()
+                .map(|d| self.details.name(*d))
+                .collect();
+            out.push_str(&format!(
+                "asks about (scope.toml details): {}\n",
+                names.join(", ")
+            ));
+        }
         out.push_str("candidates:\n");
         for c in judged.candidates.iter().take(6) {
             let f = &c.features;
@@ -789,6 +815,19 @@ impl Advisor {
                 "decline (not covered): the question asks for {} and the best entry ({entry}, \
                  confidence {:.2}) holds none",
                 w.describe(),
+                reply.confidence
+            )
+        } else if let Some(d) = reply
+            .entry
+            .as_ref()
+            .and_then(|e| self.by_id.get(&e.id))
+            .filter(|_| reply.not_covered && reply.confidence >= min)
+            .and_then(|i| self.silent_on(&judged, *i))
+        {
+            format!(
+                "decline (not covered): the question asks about {:?} (scope.toml details) and the \
+                 best entry ({entry}, confidence {:.2}) says nothing of it",
+                self.details.name(d),
                 reply.confidence
             )
         } else if reply.not_covered && !judged.unknown_names.is_empty() {
@@ -893,13 +932,21 @@ impl Advisor {
     }
 
     /// Whether the judged question gets an answer: its best entry is confident, holds the kind of
-    /// fact asked for, and the question names nothing the knowledge has never heard of.
+    /// fact asked for and speaks of the details asked about, and the question names nothing the
+    /// knowledge has never heard of.
     fn answers(&self, judged: &Judged) -> bool {
         judged.best().is_some_and(|b| {
             b.confidence >= self.config.min_confidence
                 && self.lacks(judged, b.entry).is_none()
+                && self.silent_on(judged, b.entry).is_none()
                 && judged.unknown_names.is_empty()
         })
+    }
+
+    /// A detail the question asks about that entry `entry`'s answer says nothing of.
+    fn silent_on(&self, judged: &Judged, entry: usize) -> Option<usize> {
+        let spoken = self.speaks_of.get(entry)?;
+        judged.details.iter().copied().find(|d| !spoken.contains(d))
     }
 
     /// The kind of fact the question asks for, when entry `entry`'s answer holds none of it.
@@ -988,6 +1035,7 @@ fn lexical(hits: Vec<Hit>) -> Judged {
         not_covered: None,
         wants: None,
         unknown_names: Vec::new(),
+        details: Vec::new(),
         foreign: false,
     }
 }

@@ -380,6 +380,58 @@ impl Wants {
     }
 }
 
+/// Details the guide is silent on (`scope.toml` `details`): each a list of the words and phrases
+/// that ask about it. A question that uses one is about that detail, and only an entry whose
+/// answer uses one of the same words speaks to it ("can HITs work from home": the work-settings
+/// entry names no remote work, so the guide does not cover it).
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    /// Per detail, its ways of asking, as lower-cased words.
+    ways: Vec<Vec<Vec<String>>>,
+}
+
+impl Details {
+    pub fn new(details: &[Vec<String>]) -> Details {
+        Details {
+            ways: details
+                .iter()
+                .map(|d| {
+                    d.iter()
+                        .map(|w| words(w))
+                        .filter(|w| !w.is_empty())
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// The details (indices) a text mentions.
+    pub fn in_text(&self, text: &str) -> Vec<usize> {
+        let w = words(text);
+        (0..self.ways.len())
+            .filter(|&d| self.ways[d].iter().any(|way| mentions(&w, way)))
+            .collect()
+    }
+
+    /// A detail's first way of asking, to name it (for `hitbot ask --explain`).
+    pub fn name(&self, detail: usize) -> String {
+        self.ways
+            .get(detail)
+            .and_then(|d| d.first())
+            .map(|w| w.join(" "))
+            .unwrap_or_default()
+    }
+}
+
+/// Whether the words `w` hold `way` as a phrase. A single word of five letters or more also
+/// matches its longer forms ("remote" → "remotely", "internship" → "internships").
+fn mentions(w: &[String], way: &[String]) -> bool {
+    match way {
+        [one] if one.len() >= 5 => w.iter().any(|x| x.starts_with(one.as_str())),
+        _ => w.windows(way.len()).any(|p| p == way),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,6 +512,21 @@ mod tests {
             !Wants::Contact.held_by("The association was founded in 1928 and has 100,000 members.")
         );
         assert!(!Wants::Contact.held_by("Salaries ran from $30,000 to $70,000 in 2021."));
+    }
+
+    #[test]
+    fn details_match_as_phrases_and_longer_forms() {
+        let d = Details::new(&[
+            vec!["remote".into(), "work from home".into(), "wfh".into()],
+            vec!["union".into()],
+        ]);
+        assert_eq!(d.in_text("Can HITs work from home?"), [0]);
+        assert_eq!(d.in_text("is it remotely possible"), [0]);
+        assert_eq!(d.in_text("WFH ok? and unions?"), [0, 1]);
+        assert!(d
+            .in_text("they work at home health agencies; reunion")
+            .is_empty());
+        assert_eq!(d.name(0), "remote");
     }
 
     #[test]

@@ -119,6 +119,10 @@ pub struct Knowledge {
     /// A question naming one that the knowledge never mentions is about something no entry speaks
     /// to ("how much do HITs make in texas" when the guide names only three other states).
     pub names: Vec<String>,
+    /// Details the guide is silent on (`scope.toml` `details`), each a list of the words and
+    /// phrases that ask about it ("remote", "work from home"): a question about one is answered
+    /// only from an entry whose answer speaks of it.
+    pub details: Vec<Vec<String>>,
     /// The hash of the files' names and the exact bytes parsed (see [`fingerprint`]).
     pub fingerprint: String,
     /// Files that are not valid TOML (each has a problem): checks across files are skipped.
@@ -256,11 +260,11 @@ impl Knowledge {
             } else if path.file_name().is_some_and(|n| n == SYNONYMS_FILE) {
                 knowledge.synonyms = parse_synonyms(&path, doc, &lines, &mut problems);
             } else if path.file_name().is_some_and(|n| n == SCOPE_FILE) {
-                (
-                    knowledge.other_topics,
-                    knowledge.not_covered,
-                    knowledge.names,
-                ) = parse_scope(&path, doc, &lines, &mut problems);
+                let scope = parse_scope(&path, doc, &lines, &mut problems);
+                knowledge.other_topics = scope.other_topics;
+                knowledge.not_covered = scope.not_covered;
+                knowledge.names = scope.names;
+                knowledge.details = scope.details;
             } else {
                 let entries = parse_entries(
                     &path,
@@ -791,18 +795,28 @@ fn parse_guide(
     }
 }
 
+/// The lists of `scope.toml`.
+struct Scope {
+    other_topics: Vec<String>,
+    not_covered: Vec<String>,
+    names: Vec<String>,
+    details: Vec<Vec<String>>,
+}
+
 fn parse_scope(
     path: &Path,
     doc: &DeTable<'_>,
     lines: &Lines,
     problems: &mut Vec<Problem>,
-) -> (Vec<String>, Vec<String>, Vec<String>) {
-    for (key, span) in tr::unknown_keys(doc, &["other_topics", "not_covered", "names"]) {
+) -> Scope {
+    for (key, span) in tr::unknown_keys(doc, &["other_topics", "not_covered", "names", "details"]) {
         problems.push(Problem {
             file: path.to_path_buf(),
             line: lines.line_of(&span),
             entry: None,
-            message: format!("unknown key `{key}` (allowed: other_topics, not_covered, names)"),
+            message: format!(
+                "unknown key `{key}` (allowed: other_topics, not_covered, names, details)"
+            ),
         });
     }
     let mut list = |key: &str, lower: bool| match tr::get(doc, key) {
@@ -831,11 +845,22 @@ fn parse_scope(
             }
         },
     };
-    (
-        list("other_topics", true),
-        list("not_covered", false),
-        list("names", true),
-    )
+    Scope {
+        other_topics: list("other_topics", true),
+        not_covered: list("not_covered", false),
+        names: list("names", true),
+        // "remote, work from home": one detail, its ways of asking separated by commas.
+        details: list("details", true)
+            .iter()
+            .map(|d| {
+                d.split(',')
+                    .map(|w| w.trim().to_string())
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<String>>()
+            })
+            .filter(|d| !d.is_empty())
+            .collect(),
+    }
 }
 
 fn parse_synonyms(

@@ -574,3 +574,22 @@ fn contact_details_the_guide_lacks_are_not_covered() {
     }
     assert!(a.answer("what does AAPC do").confident);
 }
+
+/// `scope.toml` `details`: a question about a detail no entry's answer speaks of is not covered.
+#[test]
+fn a_detail_the_guide_is_silent_on_is_not_covered() {
+    let a = advisor();
+    for q in [
+        "can health information technicians work from home",
+        "do HITs work night shifts",
+    ] {
+        let reply = a.answer(q);
+        assert!(!reply.confident, "{q:?} answered from {:?}", reply.entry);
+        assert!(reply.not_covered, "{q:?}: {}", reply.text);
+        assert!(a.explain(q).contains("scope.toml details"), "{q:?}");
+    }
+    assert!(
+        a.answer("where do health information technicians work")
+            .confident
+    );
+}
