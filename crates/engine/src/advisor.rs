@@ -321,7 +321,11 @@ impl Advisor {
         }
         let plan = self.index.plan(question);
         let alone = self.judge(question, &plan);
-        if let Some((a, b)) = self.comparison(question) {
+        // A side the knowledge has never heard of ("epic or cerner") is no comparison of its paths.
+        let comparison = self
+            .comparison(question)
+            .filter(|_| alone.unknown_names.is_empty());
+        if let Some((a, b)) = comparison {
             let mut reply = self.reply_from(&alone);
             if !reply.confident {
                 reply = self.reply_for(a, 1.0, Vec::new());
@@ -354,7 +358,8 @@ impl Advisor {
             // Confident but held back by what the message names ("I'm Dana from Target, what skills
             // does a HIT need?"): the part that asks may stand alone.
             let vetoed = alone.confidence() >= self.config.min_confidence && unsure;
-            if let Some((part, other)) = self.best_fragment(question, !unsure, vetoed) {
+            let names = &alone.unknown_names;
+            if let Some((part, other)) = self.best_fragment(question, !unsure, vetoed, names) {
                 let mut reply = self.reply_from(&part);
                 if let Some(other) = other.filter(|o| reply.entry.as_ref() != Some(o)) {
                     reply.related.retain(|r| *r != other);
@@ -633,11 +638,14 @@ impl Advisor {
     /// comma-separated part, and returns the confident part that covers the most weight, with the
     /// entry of the best other confident part (another question in the same message).
     /// With `openers_only`, only parts that open like a question ("what kind of salary…") count.
+    /// `names`: the message's names the knowledge never heard of; no part answers when one of them
+    /// sits in a piece that neither asks nor speaks of the user.
     fn best_fragment(
         &self,
         question: &str,
         openers_only: bool,
         vetoed: bool,
+        names: &[String],
     ) -> Option<(Judged, Option<EntryRef>)> {
         let parts = fragments(question);
         // One part is worth trying alone only when it is not the whole message.
@@ -645,6 +653,17 @@ impl Advisor {
             .trim()
             .trim_end_matches(['?', '.', '!', ';', ':', ' ']);
         if parts.len() < 2 && parts.first().is_none_or(|p| *p == whole) {
+            return None;
+        }
+        // A name the knowledge never heard of may be dropped with the user's own context ("I work
+        // at Target, what skills…?"), not when it is the question's own object ("which EHR is most
+        // common, epic or cerner").
+        let lower = question.to_lowercase();
+        let object = lower
+            .split(['.', ',', ';', ':', '!', '?', '\n'])
+            .filter(|piece| !opens_question(piece) && !is_about_the_user(piece))
+            .any(|piece| names.iter().any(|n| piece.contains(&n.to_lowercase())));
+        if object {
             return None;
         }
         let mut judged: Vec<(bool, bool, f32, Judged)> = parts
@@ -1210,6 +1229,32 @@ fn opens_question(part: &str) -> bool {
         other => other,
     };
     first.is_some_and(|w| QUESTION_OPENERS.contains(&w))
+}
+
+/// Whether a part of a message is the user speaking of themselves ("I work at Target", "my name is
+/// Dana", "we live in Ohio").
+fn is_about_the_user(part: &str) -> bool {
+    let lower = part.to_lowercase();
+    let first = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .find(|w| !w.is_empty());
+    first.is_some_and(|w| {
+        matches!(
+            w.replace('’', "'").as_str(),
+            "i" | "i'm"
+                | "im"
+                | "i've"
+                | "ive"
+                | "i'd"
+                | "i'll"
+                | "my"
+                | "me"
+                | "we"
+                | "we're"
+                | "our"
+                | "us"
+        )
+    })
 }
 
 /// The words naming an entry's subject, added to a follow-up question.
