@@ -20,6 +20,8 @@ pub enum Wants {
     Money,
     /// A length of time ("how long", "how many years").
     Duration,
+    /// How often something recurs ("how often must it be renewed"): a period, not a length of study.
+    Often,
     /// A number or share ("how many", "what percentage", "pass rate").
     Count,
     /// A point in time ("when did", "what year").
@@ -234,8 +236,10 @@ impl Wants {
                 return Some(Wants::Money);
             }
         }
-        // "how often do you renew it": a period.
-        if after("how", "long").is_some() || after("how", "often").is_some() {
+        if after("how", "often").is_some() {
+            return Some(Wants::Often);
+        }
+        if after("how", "long").is_some() {
             return Some(Wants::Duration);
         }
         if let Some(rest) = after("how", "many") {
@@ -318,6 +322,27 @@ impl Wants {
                     });
                 span || period || has(STUDY_WORDS)
             }
+            Wants::Often => {
+                // "every two years", "renewed annually", "30 hours per cycle"; not "an associate
+                // degree", which is how long study takes, not how often anything recurs.
+                let span = w.windows(2).any(|p| {
+                    (is_number(&p[0]) || NUMBER_WORDS.contains(&p[0].as_str()))
+                        && UNITS.contains(&p[1].as_str())
+                });
+                span || has(&[
+                    "every",
+                    "annually",
+                    "annual",
+                    "yearly",
+                    "monthly",
+                    "weekly",
+                    "daily",
+                    "often",
+                    "cycle",
+                    "periodically",
+                    "regularly",
+                ])
+            }
             Wants::Contact => {
                 // An email or web address, a phone number's digit groups, or where it is based.
                 let phone = text.split_whitespace().any(|t| {
@@ -351,6 +376,7 @@ impl Wants {
         match self {
             Wants::Money => "an amount of money",
             Wants::Duration => "a length of time",
+            Wants::Often => "how often something recurs",
             Wants::Count => "a number or share",
             Wants::Date => "a date",
             Wants::Contact => "contact details (a phone, email, address or website)",
@@ -358,9 +384,10 @@ impl Wants {
     }
 
     /// Every kind, for precomputing what each entry holds.
-    pub const ALL: [Wants; 5] = [
+    pub const ALL: [Wants; 6] = [
         Wants::Money,
         Wants::Duration,
+        Wants::Often,
         Wants::Count,
         Wants::Date,
         Wants::Contact,
@@ -451,7 +478,7 @@ mod tests {
             ("how long is the program", Some(Wants::Duration)),
             (
                 "how often must the credential be renewed",
-                Some(Wants::Duration),
+                Some(Wants::Often),
             ),
             ("what score passes the test", Some(Wants::Count)),
             ("how many weeks does training take", Some(Wants::Duration)),
@@ -501,6 +528,10 @@ mod tests {
         assert!(Wants::Duration.held_by("It takes two years of study."));
         assert!(Wants::Duration.held_by("Most enter with an associate degree."));
         assert!(!Wants::Duration.held_by("Employers value attention to detail."));
+        // How often: a period, not a length of study.
+        assert!(!Wants::Often.held_by("Most enter with an associate degree."));
+        assert!(Wants::Often.held_by("The credential is renewed every two years."));
+        assert!(Wants::Often.held_by("Members earn 30 hours of credits each cycle."));
     }
 
     #[test]

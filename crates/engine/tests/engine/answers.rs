@@ -546,7 +546,10 @@ fn a_listed_name_in_lower_case_is_not_covered_unless_the_guide_says_it() {
         ("do hospitals in canada hire HITs", "canada"),
         ("is it good to work at kaiser as a hit", "kaiser"),
         // The name is the question's own object, in a piece of its own: no part answers alone.
-        ("which EHR is more common in hospitals, epic or cerner", "cerner"),
+        (
+            "which EHR is more common in hospitals, epic or cerner",
+            "cerner",
+        ),
     ] {
         let reply = a.answer(q);
         assert!(!reply.confident, "{q:?} answered from {:?}", reply.entry);
