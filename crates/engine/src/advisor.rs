@@ -17,6 +17,15 @@ use crate::semantic::{Model, Semantic, SemanticError, Similarity};
 use crate::smalltalk::{self, SmallTalk};
 use crate::wants::{Details, Wants};
 
+/// Why a confident entry does not answer: the question asks what its answer does not hold.
+#[derive(Debug, Clone, Copy)]
+enum HeldBack {
+    /// The kind of fact asked for.
+    Lacks(Wants),
+    /// A detail asked about (an index into `scope.toml` `details`).
+    SilentOn(usize),
+}
+
 /// What the advisor says when it does not know. No guide figures in it, on purpose.
 pub const DECLINE_TEXT: &str =
     "Sorry, I don't know that one. I can help with questions about health \
@@ -823,30 +832,23 @@ impl Advisor {
             "decline (not covered): the question names another career or topic (scope.toml) and \
              not the subject"
                 .to_string()
-        } else if let Some(w) = reply
+        } else if let Some(held) = reply
             .entry
             .as_ref()
             .and_then(|e| self.by_id.get(&e.id))
             .filter(|_| reply.not_covered && reply.confidence >= min)
-            .and_then(|i| self.lacks(&judged, *i))
+            .and_then(|i| self.held_back(&judged, *i))
         {
+            let what = match held {
+                HeldBack::Lacks(w) => format!("asks for {} and", w.describe()),
+                HeldBack::SilentOn(d) => format!(
+                    "asks about {:?} (scope.toml details) and",
+                    self.details.name(d)
+                ),
+            };
             format!(
-                "decline (not covered): the question asks for {} and the best entry ({entry}, \
-                 confidence {:.2}) holds none",
-                w.describe(),
-                reply.confidence
-            )
-        } else if let Some(d) = reply
-            .entry
-            .as_ref()
-            .and_then(|e| self.by_id.get(&e.id))
-            .filter(|_| reply.not_covered && reply.confidence >= min)
-            .and_then(|i| self.silent_on(&judged, *i))
-        {
-            format!(
-                "decline (not covered): the question asks about {:?} (scope.toml details) and the \
-                 best entry ({entry}, confidence {:.2}) says nothing of it",
-                self.details.name(d),
+                "decline (not covered): the question {what} the best entry ({entry}, confidence \
+                 {:.2}) says nothing of it",
                 reply.confidence
             )
         } else if reply.not_covered && !judged.unknown_names.is_empty() {
@@ -956,23 +958,24 @@ impl Advisor {
     fn answers(&self, judged: &Judged) -> bool {
         judged.best().is_some_and(|b| {
             b.confidence >= self.config.min_confidence
-                && self.lacks(judged, b.entry).is_none()
-                && self.silent_on(judged, b.entry).is_none()
+                && self.held_back(judged, b.entry).is_none()
                 && judged.unknown_names.is_empty()
         })
     }
 
-    /// A detail the question asks about that entry `entry`'s answer says nothing of.
-    fn silent_on(&self, judged: &Judged, entry: usize) -> Option<usize> {
+    /// What the question asks that entry `entry`'s answer does not hold: a kind of fact
+    /// ([`Wants`]) or a detail of `scope.toml` `details`.
+    fn held_back(&self, judged: &Judged, entry: usize) -> Option<HeldBack> {
+        let holds = self.holds.get(entry)?;
+        if let Some(w) = judged.wants.filter(|w| holds & w.bit() == 0) {
+            return Some(HeldBack::Lacks(w));
+        }
         let spoken = self.speaks_of.get(entry)?;
-        judged.details.iter().copied().find(|d| !spoken.contains(d))
-    }
-
-    /// The kind of fact the question asks for, when entry `entry`'s answer holds none of it.
-    fn lacks(&self, judged: &Judged, entry: usize) -> Option<Wants> {
         judged
-            .wants
-            .filter(|w| self.holds.get(entry).is_some_and(|m| m & w.bit() == 0))
+            .details
+            .iter()
+            .find(|d| !spoken.contains(d))
+            .map(|d| HeldBack::SilentOn(*d))
     }
 
     /// Declining: "not covered" (with the closest topic as a button) when the question is about the
