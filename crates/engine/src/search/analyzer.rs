@@ -48,6 +48,8 @@ const STOP_WORDS: &[&str] = &[
     "however",
     "idk",
     "literally",
+    "look",
+    "looks",
     "looking",
     "lol",
     "lit",

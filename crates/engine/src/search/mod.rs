@@ -29,7 +29,7 @@ use index::Fields;
 pub use plan::{Plan, Slot};
 
 /// Bumped whenever the analyzer or schema changes, so old indexes are rebuilt.
-pub const ENGINE_VERSION: &str = "hitbot-index-3";
+pub const ENGINE_VERSION: &str = "hitbot-index-4";
 
 /// Slots weighing less than this (words in most entries) get no phrase or proximity queries.
 const MIN_PHRASE_WEIGHT: f32 = 0.8;

@@ -587,6 +587,8 @@ fn a_detail_the_guide_is_silent_on_is_not_covered() {
     for q in [
         "can health information technicians work from home",
         "do HITs work night shifts",
+        "when is the next AHIMA conference",
+        "how many words per minute should a HIT type",
     ] {
         let reply = a.answer(q);
         assert!(!reply.confident, "{q:?} answered from {:?}", reply.entry);
@@ -596,5 +598,26 @@ fn a_detail_the_guide_is_silent_on_is_not_covered() {
     assert!(
         a.answer("where do health information technicians work")
             .confident
+    );
+}
+
+/// Everyday wording that carries no topic ("what does it look like") does not count as a point
+/// the guide leaves out.
+#[test]
+fn filler_wording_does_not_hide_the_topic() {
+    let a = advisor();
+    let q = "what's a typical day look like for one";
+    let explained = a.explain(q);
+    assert!(
+        !explained
+            .lines()
+            .any(|l| l.trim_start().starts_with("look ")),
+        "{explained}"
+    );
+    let reply = a.answer(q);
+    assert!(reply.confident, "declined: {}", reply.text);
+    assert_eq!(
+        reply.entry.map(|e| e.id).as_deref(),
+        Some("day-in-the-life")
     );
 }
