@@ -224,10 +224,15 @@ fn card(entry: &Entry) -> Option<PathCard> {
 
 /// "a vs b", "a versus b", "a and b", "a, b", "a / b", "a & b".
 fn split_on_separator(args: &str) -> Option<(&str, &str)> {
-    let lower = args.to_lowercase();
-    if lower.len() != args.len() {
-        return None; // lowercasing moved byte offsets; fall back to splitting on words
+    // Offsets found in the lower-cased text are used in `args`: only when lower-casing keeps every
+    // character's length ("Ⱥ" grows by a byte while another shrinks: equal totals are not enough).
+    let same_offsets = args
+        .chars()
+        .all(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8());
+    if !same_offsets {
+        return None; // fall back to splitting on words
     }
+    let lower = args.to_lowercase();
     for sep in [",", "/", "&", " vs. ", " vs ", " versus ", " and ", " or "] {
         if let Some(at) = lower.find(sep) {
             let (a, b) = (args[..at].trim(), args[at + sep.len()..].trim());
@@ -685,6 +690,21 @@ mod tests {
         assert_eq!(id("technolgist"), "path-technologist");
         assert_eq!(id("dev"), "path-software-developer");
         assert_eq!(id("healthcare data analyst"), "path-data-analyst");
+    }
+
+    /// Found by the chart command's property test: "Ⱥ" grows by a byte when lower-cased and "𐤿"
+    /// stays, so offsets in the lower-cased text fell inside a character of the original.
+    #[test]
+    fn separators_are_found_whatever_lower_casing_does_to_lengths() {
+        assert_eq!(split_on_separator("Ⱥ/𐤿Ƛ"), None);
+        assert_eq!(
+            split_on_separator("Coder / Analyst"),
+            Some(("Coder", "Analyst"))
+        );
+        assert_eq!(
+            split_on_separator("café, Ünïcode"),
+            Some(("café", "Ünïcode"))
+        );
     }
 
     #[test]

@@ -59,6 +59,24 @@ const PAY_WORDS: &[&str] = &[
     "make", "makes", "making", "earn", "earns", "earning", "paid", "pay", "pays", "salary", "money",
 ];
 
+/// Before "how much", verbs that make it a question about what matters, not for an amount.
+const INFLUENCE_WORDS: &[&str] = &[
+    "affect",
+    "affects",
+    "change",
+    "changes",
+    "impact",
+    "impacts",
+    "influence",
+    "influences",
+    "determine",
+    "determines",
+    "decide",
+    "decides",
+    "shape",
+    "shapes",
+];
+
 /// Currency names.
 const CURRENCIES: &[&str] = &[
     "dollar", "dollars", "usd", "euro", "euros", "eur", "pound", "pounds", "gbp", "yen", "rupee",
@@ -225,7 +243,12 @@ impl Wants {
         if has(MONEY_WORDS) {
             return Some(Wants::Money);
         }
-        if let Some(rest) = after("how", "much") {
+        // "does location affect how much HITs earn" asks whether something matters, not for an
+        // amount.
+        let indirect = w
+            .windows(3)
+            .any(|p| p[1] == "how" && p[2] == "much" && INFLUENCE_WORDS.contains(&p[0].as_str()));
+        if let Some(rest) = after("how", "much").filter(|_| !indirect) {
             if rest.iter().any(|x| PAY_WORDS.contains(&x.as_str())) {
                 return Some(Wants::Money);
             }
@@ -475,6 +498,8 @@ mod tests {
             ("how much school do I need", None),
             ("how much is a student membership", Some(Wants::Money)),
             ("how much is the field growing", None),
+            ("does where you live affect how much HITs earn", None),
+            ("what changes how much a HIT makes", None),
             ("how long is the program", Some(Wants::Duration)),
             (
                 "how often must the credential be renewed",

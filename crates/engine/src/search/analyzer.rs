@@ -284,6 +284,7 @@ const STOP_WORDS: &[&str] = &[
     "whom",
     "will",
     "with",
+    "w",
     "won",
     "would",
     "wouldn",

@@ -32,6 +32,8 @@ const SUBJECT_ONLY_FACTOR: f32 = 0.25;
 const LONG_QUESTION_SLOTS: usize = 6;
 /// "this career", "the job"…: a reference to the subject at hand.
 const DEICTIC: &[&str] = &["this", "the", "that", "such"];
+/// Words after which another career is someone the job deals with, not the question's subject.
+const ALONGSIDE: &[&str] = &["with", "w", "alongside", "beside", "after", "among"];
 const SUBJECT_NOUNS: &[&str] = &[
     "career",
     "job",
@@ -205,11 +207,20 @@ impl Plan {
             .map(|name| name.join(" "))
             .collect();
         let anchored = !subject.is_empty();
+        // Another career is the question's subject ("how much do nurses make"), not when it is
+        // only someone the job deals with, as the knowledge says ("do they work with software
+        // engineers", "what happens after a doctor collects the records"); "help me with my
+        // calculus homework" stays foreign.
         let foreign = !named
             && !vocab.other_topics.is_empty()
-            && surface.iter().zip(&terms).any(|(w, t)| {
-                vocab.other_topics.contains(w)
-                    || t.as_ref().is_some_and(|t| vocab.other_topics.contains(t))
+            && surface.iter().zip(&terms).enumerate().any(|(at, (w, t))| {
+                let other = vocab.other_topics.contains(w)
+                    || t.as_ref().is_some_and(|t| vocab.other_topics.contains(t));
+                let dealt_with = t.as_ref().is_some_and(|t| vocab.occurs(t))
+                    && surface[at.saturating_sub(3)..at]
+                        .iter()
+                        .any(|p| ALONGSIDE.contains(&p.as_str()));
+                other && !dealt_with
             });
         // 1. Content words, each resolved to a known term, a correction, or left unknown:
         // (surface word, index term, spelling correction).
@@ -286,6 +297,14 @@ impl Plan {
                 weight: 0.0,
                 form_ids: Vec::new(),
             };
+            // A decade ("the 90s", "1920s") finds the knowledge's years in it.
+            if let [(word, _, None)] = part {
+                for year in decade_years(word, vocab, a) {
+                    if !slot.alternatives.contains(&year) && slot.terms != year {
+                        slot.alternatives.push(year);
+                    }
+                }
+            }
             let ids: Vec<Option<Vec<u32>>> = slot.forms().map(|(f, _)| vocab.form_ids(f)).collect();
             slot.form_ids = ids;
             let known = slot.form_ids.iter().any(Option::is_some);
@@ -412,6 +431,40 @@ fn names(question: &str) -> Vec<&str> {
         }
         sentence_start = raw.ends_with(['.', '!', '?', ':']) || (sentence_start && word.is_empty());
     }
+    out
+}
+
+/// For a decade ("90s", "'90s", "1990s", "1920s"), the knowledge's terms for it: the decade written
+/// out in full and every year of it ("1928" for "the 1920s"). A two-digit decade from 30 up is the
+/// 1900s', below it the 2000s'.
+fn decade_years(word: &str, vocab: &Vocabulary, a: &mut Analyzers) -> Vec<Vec<String>> {
+    let digits = word.trim_start_matches(['\'', '’']);
+    let Some(digits) = digits.strip_suffix('s') else {
+        return Vec::new();
+    };
+    if !digits.ends_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Vec::new();
+    }
+    let full = match digits.len() {
+        2 if digits >= "30" => format!("19{digits}"),
+        2 => format!("20{digits}"),
+        4 => digits.to_string(),
+        _ => return Vec::new(),
+    };
+    let prefix = &full[..3];
+    let mut out: Vec<Vec<String>> = vocab
+        .terms()
+        .map(|(t, _)| t)
+        .filter(|t| t.len() == 4 && t.starts_with(prefix) && t.bytes().all(|b| b.is_ascii_digit()))
+        .map(|t| vec![t.to_string()])
+        .collect();
+    if let Some(t) = vocab
+        .term_of(&format!("{full}s"), a)
+        .filter(|t| vocab.occurs(t))
+    {
+        out.push(vec![t]);
+    }
+    out.sort();
     out
 }
 
@@ -1032,12 +1085,12 @@ mod tests {
                 entry(
                     "skill",
                     &["organization skills"],
-                    "Keeping records in order.",
+                    "Keeping the records dentists hand over in order.",
                 ),
                 entry(
                     "orgs",
                     &["which professional associations exist"],
-                    "Four associations.",
+                    "Four associations, the oldest from 1928.",
                 ),
             ],
             synonyms: vec![
@@ -1058,7 +1111,7 @@ mod tests {
                 ),
             ],
             synonyms_file: "synonyms.toml".into(),
-            other_topics: vec!["dentist".into()],
+            other_topics: vec!["dentist".into(), "plumber".into()],
             guide: hitbot_knowledge::Guide {
                 subject: vec!["hit".into(), "health information technicians".into()],
                 ..hitbot_knowledge::Guide::default()
@@ -1073,6 +1126,24 @@ mod tests {
     fn plan(q: &str) -> Plan {
         let (v, mut a) = fixture();
         Plan::new(q, &v, &mut a)
+    }
+
+    #[test]
+    fn a_decade_finds_the_years_in_it() {
+        for q in [
+            "which association goes back to the 1920s",
+            "1920s association?",
+        ] {
+            let p = plan(q);
+            let decade = p.slots.iter().find(|s| s.word.contains("20s")).expect(q);
+            assert!(decade.known, "{q}: {decade:?}");
+            assert!(
+                decade.alternatives.contains(&vec!["1928".to_string()]),
+                "{q}"
+            );
+        }
+        let p = plan("what happened in the 1930s");
+        assert!(p.slots.iter().all(|s| !s.known || !s.word.contains("30s")));
     }
 
     #[test]
@@ -1166,6 +1237,20 @@ mod tests {
         assert!(v.coverage(&other, 0) < 0.5, "{}", v.coverage(&other, 0));
         let foreign = Plan::new("how much do dentists earn", &v, &mut a);
         assert!(foreign.foreign);
+        // Someone the job deals with is not the question's subject.
+        for q in [
+            "do they work with dentists at all",
+            "what happens after a dentist hands off the records",
+        ] {
+            let dealt_with = Plan::new(q, &v, &mut a);
+            assert!(!dealt_with.foreign, "{q}");
+            assert!(dealt_with
+                .slots
+                .iter()
+                .all(|s| !s.word.starts_with("dentist")));
+        }
+        // Only someone the knowledge speaks of.
+        assert!(Plan::new("can you help me with a plumber", &v, &mut a).foreign);
         let compared = Plan::new(
             "do health information technicians earn more than dentists",
             &v,

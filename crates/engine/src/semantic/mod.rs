@@ -1,7 +1,7 @@
 //! The semantic stage: a sentence-embedding model ([`model`]) and the vectors of the knowledge's
 //! texts, so the advisor can tell how close a question is in meaning to each entry's alternate
 //! questions and answer, and to the questions the guide does not cover (`scope.toml`
-//! `not_covered`). It re-ranks what tantivy finds; it searches nothing itself: with 66 entries the
+//! `not_covered`). It re-ranks what tantivy finds; it searches nothing itself: with 67 entries the
 //! vectors are a few hundred rows, compared in a few microseconds.
 //!
 //! The knowledge's vectors are embedded when the index is built and kept beside it

@@ -621,3 +621,28 @@ fn filler_wording_does_not_hide_the_topic() {
         Some("day-in-the-life")
     );
 }
+
+/// Another career the knowledge mentions as someone HITs deal with, and "how much" inside a
+/// question about what matters, do not turn a question about the job away.
+#[test]
+fn who_the_job_deals_with_and_what_moves_pay_are_answered() {
+    let a = advisor();
+    for (q, entry) in [
+        (
+            "do you work with software engineers in this job",
+            "duties-people",
+        ),
+        (
+            "what factors affect how much a health information technician earns",
+            "pay-factors",
+        ),
+    ] {
+        let reply = a.answer(q);
+        assert!(reply.confident, "{q:?} declined: {}", reply.text);
+        let got = reply.entry.map(|e| e.id);
+        let offered = reply.did_you_mean.iter().any(|e| e.id == entry);
+        assert!(got.as_deref() == Some(entry) || offered, "{q:?}: {got:?}");
+    }
+    // The other career as the subject is still declined.
+    assert!(!a.answer("how much do software engineers make").confident);
+}
