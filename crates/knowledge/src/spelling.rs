@@ -126,9 +126,10 @@ impl Speller {
         best.map(|(_, _, w)| w)
     }
 
-    /// Short words get one kind of fix only: a letter typed twice, or once where the word doubles it
-    /// ("jobb" → "job", "skil" → "skill"). Any edit at all would turn short real words into others.
-    /// Ties go to the more frequent word.
+    /// Short words get two kinds of fix only: a letter typed twice, or once where the word doubles it
+    /// ("jobb" → "job", "skil" → "skill"), and two neighbouring letters after the first typed the
+    /// wrong way round ("mkae" → "make", "hrad" → "hard"). Any edit at all would turn short real
+    /// words into others. Ties go to the more frequent word.
     fn correct_doubling(&self, chars: &[char]) -> Option<&str> {
         if chars.len() < 3 {
             return None;
@@ -146,6 +147,11 @@ impl Speller {
                 consider(chars[..i].iter().chain(&chars[i + 1..]).collect());
             }
             consider(chars[..=i].iter().chain(&chars[i..]).collect());
+            if i > 0 && i + 1 < chars.len() && chars[i] != chars[i + 1] {
+                let mut swapped = chars.to_vec();
+                swapped.swap(i, i + 1);
+                consider(swapped.into_iter().collect());
+            }
         }
         best.map(|(_, w)| w)
     }
@@ -248,12 +254,16 @@ mod tests {
     }
 
     #[test]
-    fn short_words_only_lose_or_gain_a_doubled_letter() {
+    fn short_words_only_lose_or_gain_a_doubled_letter_or_swap_two() {
         let s = speller();
         assert_eq!(s.correct("jobb"), Some("job"));
         assert_eq!(s.correct("joob"), Some("job"));
         assert_eq!(s.correct("payy"), Some("pay"));
         assert_eq!(s.correct("skil"), Some("skill"));
+        assert_eq!(s.correct("jbo"), Some("job"));
+        assert_eq!(s.correct("cdoe"), Some("code"));
+        // Not the first letter.
+        assert_eq!(s.correct("ajb"), None);
         assert_eq!(s.correct("jab"), None);
         assert_eq!(s.correct("ob"), None);
     }

@@ -246,10 +246,15 @@ impl Plan {
                 words.push((word, term, None));
                 continue;
             }
-            if is_misspelled_stop_word(&word) {
+            // A typo of a knowledge word first: "hrad" is "hard", not the stop word "had".
+            let fix = vocab
+                .speller
+                .correct(&word)
+                .filter(|f| !analyzer::stop_words().contains(*f));
+            if fix.is_none() && is_misspelled_stop_word(&word) {
                 continue;
             }
-            match vocab.speller.correct(&word) {
+            match fix {
                 Some(fixed) => {
                     let fixed_term = vocab.term_of(fixed, a).unwrap_or_else(|| fixed.to_string());
                     words.push((word, fixed_term, Some(fixed.to_string())));

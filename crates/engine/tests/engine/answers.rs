@@ -123,6 +123,9 @@ fn typos_are_corrected() {
             "AHIMA",
         ),
         ("professional orginizations", "AAPC"),
+        // Two letters swapped in a short word; "hrad" is "hard", not the stop word "had".
+        ("how much do hits mkae", "55,560"),
+        ("is this job hrad", "stressful"),
     ] {
         let reply = advisor().answer(q);
         assert!(
