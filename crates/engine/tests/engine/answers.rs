@@ -212,6 +212,9 @@ fn other_careers_are_declined_unless_hits_are_named() {
         "how much do nurses make",
         "what training does a firefighter need",
         "job outlook for pilots",
+        // Jobs beside the subject, whose pay the guide does not give.
+        "medical scribe hourly pay?",
+        "what does a medical biller make",
     ] {
         let reply = advisor().answer(q);
         assert!(
