@@ -18,8 +18,11 @@ use serde::Serialize;
 pub enum Wants {
     /// An amount of money: a cost, fee, price or pay ("how much does it cost", "how much do they make").
     Money,
-    /// A length of time ("how long", "how many years").
+    /// A length of time ("how long"): a span, a period, or the schooling it takes.
     Duration,
+    /// A number of years, months or other units ("how many years", "how many semesters"): a span or
+    /// a period itself, not a degree's name.
+    Span,
     /// How often something recurs ("how often must it be renewed"): a period, not a length of study.
     Often,
     /// A number or share ("how many", "what percentage", "pass rate").
@@ -217,6 +220,24 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// "two years", "5 months": a number of units.
+fn span(w: &[String]) -> bool {
+    w.windows(2).any(|p| {
+        (is_number(&p[0]) || NUMBER_WORDS.contains(&p[0].as_str()))
+            && UNITS.contains(&p[1].as_str())
+    })
+}
+
+/// "from 2021 to 2031", "2022-32": a period.
+fn period(w: &[String], text: &str) -> bool {
+    w.windows(3)
+        .any(|p| is_year(&p[0]) && p[1] == "to" && is_number(&p[2]))
+        || text.split_whitespace().any(|t| {
+            t.split_once('-')
+                .is_some_and(|(a, b)| is_year(a) && is_number(b))
+        })
+}
+
 /// A year such as 1928, 2021 or the 1990s' "1990" (with the decade's "s" cut off by the caller).
 fn is_year(word: &str) -> bool {
     let digits = word.strip_suffix('s').unwrap_or(word);
@@ -270,7 +291,7 @@ impl Wants {
                 .first()
                 .is_some_and(|x| TIME_UNITS.contains(&x.as_str()))
             {
-                return Some(Wants::Duration);
+                return Some(Wants::Span);
             }
             return Some(Wants::Count);
         }
@@ -330,41 +351,25 @@ impl Wants {
                     || has(NUMBER_WORDS)
                     || w.iter().any(|x| is_number(x) && !is_year(x))
             }
-            Wants::Duration => {
-                let span = w.windows(2).any(|p| {
-                    (is_number(&p[0]) || NUMBER_WORDS.contains(&p[0].as_str()))
-                        && UNITS.contains(&p[1].as_str())
-                });
-                // "from 2021 to 2031", "2022-32": a period.
-                let period = w
-                    .windows(3)
-                    .any(|p| is_year(&p[0]) && p[1] == "to" && is_number(&p[2]))
-                    || text.split_whitespace().any(|t| {
-                        t.split_once('-')
-                            .is_some_and(|(a, b)| is_year(a) && is_number(b))
-                    });
-                span || period || has(STUDY_WORDS)
-            }
+            Wants::Duration => span(&w) || period(&w, text) || has(STUDY_WORDS),
+            Wants::Span => span(&w) || period(&w, text),
             Wants::Often => {
                 // "every two years", "renewed annually", "30 hours per cycle"; not "an associate
                 // degree", which is how long study takes, not how often anything recurs.
-                let span = w.windows(2).any(|p| {
-                    (is_number(&p[0]) || NUMBER_WORDS.contains(&p[0].as_str()))
-                        && UNITS.contains(&p[1].as_str())
-                });
-                span || has(&[
-                    "every",
-                    "annually",
-                    "annual",
-                    "yearly",
-                    "monthly",
-                    "weekly",
-                    "daily",
-                    "often",
-                    "cycle",
-                    "periodically",
-                    "regularly",
-                ])
+                span(&w)
+                    || has(&[
+                        "every",
+                        "annually",
+                        "annual",
+                        "yearly",
+                        "monthly",
+                        "weekly",
+                        "daily",
+                        "often",
+                        "cycle",
+                        "periodically",
+                        "regularly",
+                    ])
             }
             Wants::Contact => {
                 // An email or web address, a phone number's digit groups, or where it is based.
@@ -399,6 +404,7 @@ impl Wants {
         match self {
             Wants::Money => "an amount of money",
             Wants::Duration => "a length of time",
+            Wants::Span => "a number of years, months or other units",
             Wants::Often => "how often something recurs",
             Wants::Count => "a number or share",
             Wants::Date => "a date",
@@ -407,9 +413,10 @@ impl Wants {
     }
 
     /// Every kind, for precomputing what each entry holds.
-    pub const ALL: [Wants; 6] = [
+    pub const ALL: [Wants; 7] = [
         Wants::Money,
         Wants::Duration,
+        Wants::Span,
         Wants::Often,
         Wants::Count,
         Wants::Date,
@@ -506,7 +513,7 @@ mod tests {
                 Some(Wants::Often),
             ),
             ("what score passes the test", Some(Wants::Count)),
-            ("how many weeks does training take", Some(Wants::Duration)),
+            ("how many weeks does training take", Some(Wants::Span)),
             ("how many people hold the credential", Some(Wants::Count)),
             ("what percentage of candidates pass", Some(Wants::Count)),
             ("when was the association founded", Some(Wants::Date)),
@@ -553,6 +560,10 @@ mod tests {
         assert!(Wants::Duration.held_by("It takes two years of study."));
         assert!(Wants::Duration.held_by("Most enter with an associate degree."));
         assert!(!Wants::Duration.held_by("Employers value attention to detail."));
+        // "How many years" wants the number itself, not the name of a degree.
+        assert!(Wants::Span.held_by("It takes two years of study."));
+        assert!(Wants::Span.held_by("growth from 2021 to 2031"));
+        assert!(!Wants::Span.held_by("Most enter with an associate degree."));
         // How often: a period, not a length of study.
         assert!(!Wants::Often.held_by("Most enter with an associate degree."));
         assert!(Wants::Often.held_by("The credential is renewed every two years."));

@@ -652,3 +652,18 @@ fn who_the_job_deals_with_and_what_moves_pay_are_answered() {
     // The other career as the subject is still declined.
     assert!(!a.answer("how much do software engineers make").confident);
 }
+
+/// "How many years" wants the number: a degree's name answers "how long is school", not that.
+#[test]
+fn a_number_of_years_is_answered_only_with_one() {
+    let a = advisor();
+    let reply = a.answer("how many semesters is the HIT associate degree");
+    assert!(!reply.confident, "answered from {:?}", reply.entry);
+    assert!(reply.not_covered, "{}", reply.text);
+    let reply = a.answer("how many years of IT experience does Southall have");
+    assert!(
+        reply.confident && reply.text.contains("13"),
+        "{}",
+        reply.text
+    );
+}
