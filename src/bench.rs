@@ -210,7 +210,8 @@ fn embed(
         return Ok(None);
     }
     let started = Instant::now();
-    let model = Model::load(&config.semantic.model_dir).map_err(AdvisorError::from)?;
+    let model = Model::load(&config.semantic.model_dir, config.semantic.int8)
+        .map_err(AdvisorError::from)?;
     Semantic::open(std::sync::Arc::new(model), knowledge, folder, 1).map_err(AdvisorError::from)?;
     Ok(Some(started.elapsed()))
 }

@@ -1,4 +1,6 @@
-//! Times one forward pass of the shipped model per question of a question file (one thread):
+//! Times one forward pass of the shipped model per question of a question file (one thread), in
+//! f32 and in 8-bit arithmetic (`[semantic] int8`) in the same run, and how far apart their
+//! vectors are:
 //!
 //! ```sh
 //! cargo build --release -p hitbot-engine --example pass
@@ -7,12 +9,12 @@
 use std::path::Path;
 use std::time::Instant;
 
+use hitbot_engine::semantic::Model;
+
 fn main() {
     let file = std::env::args()
         .nth(1)
         .expect("usage: pass QUESTIONS.jsonl");
-    let model = hitbot_engine::semantic::Model::load(Path::new("models/all-minilm-l6-v2"))
-        .expect("the model in models/all-minilm-l6-v2");
     let questions: Vec<String> = std::fs::read_to_string(&file)
         .expect("a readable question file")
         .lines()
@@ -22,24 +24,38 @@ fn main() {
         })
         .collect();
     assert!(!questions.is_empty(), "no questions in {file}");
-    // Warm up: page in the weights, size the allocator's pools.
-    for q in questions.iter().take(20) {
-        model.embed(q).expect("a vector");
+    let dir = Path::new("models/all-minilm-l6-v2");
+    let exact = Model::load(dir, false).expect("the model in models/all-minilm-l6-v2");
+    let int8 = Model::load(dir, true).expect("the model in models/all-minilm-l6-v2");
+    let mut worst = 1f32;
+    for q in &questions {
+        let (a, b) = (
+            exact.embed(q).expect("a vector"),
+            int8.embed(q).expect("a vector"),
+        );
+        worst = worst.min(a.iter().zip(&b).map(|(x, y)| x * y).sum());
     }
-    let mut ms: Vec<f64> = questions
-        .iter()
-        .map(|q| {
-            let start = Instant::now();
+    println!("lowest cosine between the f32 and the 8-bit vector of a question: {worst:.4}");
+    for (name, model) in [("f32", &exact), ("int8", &int8)] {
+        // Warm up: page in the weights, size the allocator's pools.
+        for q in questions.iter().take(20) {
             model.embed(q).expect("a vector");
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    ms.sort_by(f64::total_cmp);
-    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
-    println!(
-        "one forward pass: n={} p50={:.2} ms p90={:.2} ms mean={mean:.2} ms",
-        ms.len(),
-        ms[ms.len() / 2],
-        ms[ms.len() * 9 / 10]
-    );
+        }
+        let mut ms: Vec<f64> = questions
+            .iter()
+            .map(|q| {
+                let start = Instant::now();
+                model.embed(q).expect("a vector");
+                start.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+        println!(
+            "one forward pass ({name}): n={} p50={:.2} ms p90={:.2} ms mean={mean:.2} ms",
+            ms.len(),
+            ms[ms.len() / 2],
+            ms[ms.len() * 9 / 10]
+        );
+    }
 }

@@ -243,7 +243,7 @@ impl Advisor {
         let index = SearchIndex::open(&config.index_dir, &knowledge, &name)?;
         #[cfg(feature = "semantic")]
         let semantic = if config.semantic.enabled {
-            let model = Model::shared(&config.semantic.model_dir)?;
+            let model = Model::shared(&config.semantic.model_dir, config.semantic.int8)?;
             Some(Semantic::open(
                 model,
                 &knowledge,

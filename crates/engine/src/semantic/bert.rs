@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use candle_core::{DType, Module, Tensor};
 use candle_nn::{Embedding, LayerNorm};
 use half::f16;
-use hitbot_kernels::{gelu, linear};
+use hitbot_kernels::{gelu, int8_is_fast, linear, linear_int8, Int8Rows};
 
 /// The fields of a BERT `config.json` that the encoder uses.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -63,6 +63,8 @@ struct Layer {
 /// in a register, so half the bytes cross from memory).
 struct Dense {
     w: Vec<f16>,
+    /// The same weights in 8 bits, when the encoder runs its few-row products in 8 bits.
+    q: Option<Int8Rows>,
     b: Vec<f32>,
     out: usize,
     input: usize,
@@ -74,6 +76,7 @@ impl Bert {
     pub fn load(
         mut tensors: HashMap<String, Tensor>,
         config: &Config,
+        int8: bool,
     ) -> candle_core::Result<Bert> {
         if config.hidden_act != "gelu" {
             candle_core::bail!(
@@ -136,6 +139,7 @@ impl Bert {
             &[config.type_vocab_size, h],
         )?
         .get(0)?;
+        let int8 = int8 && int8_is_fast();
         let mut dense = |names: &[&str], out: usize, input: usize| -> candle_core::Result<Dense> {
             let mut w = Vec::with_capacity(names.len() * out * input);
             let mut b = Vec::with_capacity(names.len() * out);
@@ -144,10 +148,13 @@ impl Bert {
                 w.extend(t.to_dtype(DType::F16)?.flatten_all()?.to_vec1::<f16>()?);
                 b.extend(take(&format!("{name}.bias"), &[out])?.to_vec1::<f32>()?);
             }
+            let out = names.len() * out;
+            let q = int8.then(|| Int8Rows::quantize(&w, out, input));
             Ok(Dense {
                 w,
+                q,
                 b,
-                out: names.len() * out,
+                out,
                 input,
             })
         };
@@ -186,8 +193,10 @@ impl Bert {
     }
 
     /// The last hidden state, `[batch, tokens, hidden]`, of `ids` (`[batch, tokens]`, u32) whose
-    /// `mask` (`[batch, tokens]`, 0/1) marks the real tokens of padded rows.
-    pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    /// `mask` (`[batch, tokens]`, 0/1) marks the real tokens of padded rows. `exact`: the linear
+    /// layers in f32 even when the encoder was loaded with 8-bit weights (the knowledge's vectors
+    /// at index build, so that what is stored does not depend on the CPU or the setting).
+    pub fn forward(&self, ids: &Tensor, mask: &Tensor, exact: bool) -> candle_core::Result<Tensor> {
         let (b, t) = ids.dims2()?;
         if t > self.max_tokens {
             candle_core::bail!("{t} tokens, more than the model's {}", self.max_tokens);
@@ -209,7 +218,7 @@ impl Bert {
             None
         };
         for layer in &self.layers {
-            x = layer.forward(&x, b, t, self.heads, bias.as_ref())?;
+            x = layer.forward(&x, b, t, self.heads, bias.as_ref(), exact)?;
         }
         x.reshape((b, t, self.hidden))
     }
@@ -224,10 +233,11 @@ impl Layer {
         t: usize,
         heads: usize,
         bias: Option<&Tensor>,
+        exact: bool,
     ) -> candle_core::Result<Tensor> {
         let h = x.dim(1)?;
         let d = h / heads;
-        let qkv = self.qkv.forward(x)?.reshape((b, t, 3, heads, d))?;
+        let qkv = self.qkv.forward(x, exact)?.reshape((b, t, 3, heads, d))?;
         let part = |i: usize| -> candle_core::Result<Tensor> {
             qkv.narrow(2, i, 1)?
                 .squeeze(2)?
@@ -248,25 +258,25 @@ impl Layer {
             .reshape((b * t, h))?;
         let attended = self
             .attention_norm
-            .forward(&(self.attention_out.forward(&context)? + x)?)?;
-        let up = self.up.forward_gelu(&attended)?;
+            .forward(&(self.attention_out.forward(&context, exact)? + x)?)?;
+        let up = self.up.forward_gelu(&attended, exact)?;
         self.out_norm
-            .forward(&(self.down.forward(&up)? + &attended)?)
+            .forward(&(self.down.forward(&up, exact)? + &attended)?)
     }
 }
 
 impl Dense {
     /// `x`: `[rows, input]` → `[rows, out]`.
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.run(x, false)
+    fn forward(&self, x: &Tensor, exact: bool) -> candle_core::Result<Tensor> {
+        self.run(x, false, exact)
     }
 
     /// [`Dense::forward`], then GELU.
-    fn forward_gelu(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.run(x, true)
+    fn forward_gelu(&self, x: &Tensor, exact: bool) -> candle_core::Result<Tensor> {
+        self.run(x, true, exact)
     }
 
-    fn run(&self, x: &Tensor, then_gelu: bool) -> candle_core::Result<Tensor> {
+    fn run(&self, x: &Tensor, then_gelu: bool, exact: bool) -> candle_core::Result<Tensor> {
         let (rows, input) = x.dims2()?;
         if input != self.input {
             candle_core::bail!("a linear layer of {} inputs got {input}", self.input);
@@ -281,7 +291,10 @@ impl Dense {
         }
         let xs = x.flatten_all()?.to_vec1::<f32>()?;
         let mut y = vec![0f32; rows * self.out];
-        linear(&xs, &self.w, &self.b, &mut y, rows, self.input);
+        match self.q.as_ref().filter(|_| !exact) {
+            Some(q) => linear_int8(&xs, q, &self.b, &mut y, rows),
+            None => linear(&xs, &self.w, &self.b, &mut y, rows, self.input),
+        }
         if then_gelu {
             gelu(&mut y);
         }
