@@ -469,16 +469,20 @@ mod tests {
 
     type Kernel = fn(&[f32], &[f16], &[f32], &mut [f32], usize, usize);
 
-    /// `linear` against a plain f64 product, over shapes that leave partial blocks and lanes.
-    #[test]
-    fn linear_is_the_matrix_product_plus_bias() {
-        let mut seed = 7u64;
-        let mut next = || {
+    /// Repeatable numbers in [-0.5, 0.5) (a linear congruential generator).
+    fn numbers(mut seed: u64) -> impl FnMut() -> f32 {
+        move || {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             ((seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-        };
+        }
+    }
+
+    /// `linear` against a plain f64 product, over shapes that leave partial blocks and lanes.
+    #[test]
+    fn linear_is_the_matrix_product_plus_bias() {
+        let mut next = numbers(7u64);
         for (rows, k, out) in [
             (1, 8, 4),
             (3, 13, 5),
@@ -537,13 +541,7 @@ mod tests {
     /// 8-bit quantizations (relative to the rows' magnitudes), on every path this CPU runs.
     #[test]
     fn linear_int8_is_the_product_within_quantization_error() {
-        let mut seed = 11u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
-        };
+        let mut next = numbers(11u64);
         for (rows, k, out) in [
             (1, 8, 4),
             (3, 13, 5),

@@ -223,28 +223,44 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
+    fn shipped(int8: bool) -> Model {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        Model::load(&Path::new(root).join("models/all-minilm-l6-v2"), int8).unwrap()
+    }
+
+    /// The stock model's (text, vector) pairs.
+    fn reference() -> Vec<(String, Vec<f32>)> {
+        let reference: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/data/minilm-reference.json")).unwrap();
+        reference["vectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let text = r["text"].as_str().unwrap().to_string();
+                (text, serde_json::from_value(r["vector"].clone()).unwrap())
+            })
+            .collect()
+    }
+
     /// The shipped model through hitbot's encoder gives the vectors of candle-transformers' stock
     /// BERT (sentence-transformers' to four decimals), alone and in a padded batch.
     #[test]
     fn vectors_equal_the_reference_model_alone_and_batched() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let model = Model::load(&Path::new(root).join("models/all-minilm-l6-v2"), false).unwrap();
-        let reference: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/data/minilm-reference.json")).unwrap();
-        let rows = reference["vectors"].as_array().unwrap();
-        let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap()).collect();
+        let model = shipped(false);
+        let reference = reference();
+        let texts: Vec<&str> = reference.iter().map(|(t, _)| t.as_str()).collect();
         let batched = model.embed_batch(&texts).unwrap();
-        for (row, batch) in rows.iter().zip(&batched) {
-            let want: Vec<f32> = serde_json::from_value(row["vector"].clone()).unwrap();
-            let alone = model.embed(row["text"].as_str().unwrap()).unwrap();
+        for ((text, want), batch) in reference.iter().zip(&batched) {
+            let alone = model.embed(text).unwrap();
             for got in [&alone, batch] {
                 assert_eq!(got.len(), want.len());
                 let worst = got
                     .iter()
-                    .zip(&want)
+                    .zip(want.iter())
                     .map(|(a, b)| (a - b).abs())
                     .fold(0f32, f32::max);
-                assert!(worst < 1e-4, "{:?}: off by {worst}", row["text"]);
+                assert!(worst < 1e-4, "{text:?}: off by {worst}");
             }
         }
     }
@@ -253,24 +269,20 @@ mod tests {
     /// reference's cosine, while a batch (the knowledge's vectors) is still computed exactly.
     #[test]
     fn int8_vectors_stay_near_the_reference_and_batches_stay_exact() {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let model = Model::load(&Path::new(root).join("models/all-minilm-l6-v2"), true).unwrap();
-        let reference: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/data/minilm-reference.json")).unwrap();
-        let rows = reference["vectors"].as_array().unwrap();
-        let texts: Vec<&str> = rows.iter().map(|r| r["text"].as_str().unwrap()).collect();
+        let model = shipped(true);
+        let reference = reference();
+        let texts: Vec<&str> = reference.iter().map(|(t, _)| t.as_str()).collect();
         let batched = model.embed_batch(&texts).unwrap();
-        for (row, batch) in rows.iter().zip(&batched) {
-            let want: Vec<f32> = serde_json::from_value(row["vector"].clone()).unwrap();
-            let alone = model.embed(row["text"].as_str().unwrap()).unwrap();
-            let cosine: f32 = alone.iter().zip(&want).map(|(a, b)| a * b).sum();
-            assert!(cosine > 0.99, "{:?}: cosine {cosine}", row["text"]);
+        for ((text, want), batch) in reference.iter().zip(&batched) {
+            let alone = model.embed(text).unwrap();
+            let cosine: f32 = alone.iter().zip(want).map(|(a, b)| a * b).sum();
+            assert!(cosine > 0.99, "{text:?}: cosine {cosine}");
             let worst = batch
                 .iter()
-                .zip(&want)
+                .zip(want)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0f32, f32::max);
-            assert!(worst < 1e-4, "{:?} batched: off by {worst}", row["text"]);
+            assert!(worst < 1e-4, "{text:?} batched: off by {worst}");
         }
     }
 
